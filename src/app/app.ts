@@ -1,0 +1,182 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Authenticator } from '../auth/authenticator.js';
+import { EmbeddedBroker } from '../broker/embedded-broker.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import { MetricsRegistry } from '../core/metrics.js';
+import { buildHttpServer } from '../http/server.js';
+import { WriteBatcher } from '../ingest/batcher.js';
+import { DeadLetterWriter } from '../ingest/dead-letters.js';
+import { Ingestor } from '../ingest/ingestor.js';
+import { RuleSet } from '../ingest/rules.js';
+import { QueryService } from '../query/query-service.js';
+import { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
+import type { TimeSeriesStore } from '../storage/store.js';
+import { startDemo } from './demo.js';
+
+export interface AppEnv {
+  readonly logger: Logger;
+  readonly clock: Clock;
+  /** SENSORHUB_ADMIN_PASSWORD or the content of SENSORHUB_ADMIN_PASSWORD_FILE. */
+  readonly adminPassword: string | undefined;
+  /** Shows the generated admin password once (stderr in the CLI). */
+  readonly announce: (text: string) => void;
+}
+
+export interface RunningServer {
+  readonly mqttPort: number;
+  readonly httpPort: number;
+  readonly store: TimeSeriesStore;
+  stop(): Promise<void>;
+}
+
+type Disposer = () => Promise<void> | void;
+
+/**
+ * The composition root: the one place that picks concrete drivers. Starts services in dependency order
+ * (store → auth → ingest → HTTP → broker); stop() undoes them in reverse, and a failed start rolls back
+ * what it had started.
+ */
+export async function startServer(config: Config, env: AppEnv): Promise<RunningServer> {
+  const { logger, clock } = env;
+  const disposers: Disposer[] = [];
+  const rollback = async () => {
+    for (const dispose of disposers.splice(0).reverse()) {
+      try {
+        await dispose();
+      } catch (err) {
+        logger.error({ err }, 'error while stopping');
+      }
+    }
+  };
+
+  try {
+    const metrics = new MetricsRegistry();
+    const rules = RuleSet.compile(config.ingest.rules, config.ingest.defaultRules);
+
+    await mkdir(config.dataDir, { recursive: true });
+    const store: TimeSeriesStore = new DuckDbStore({ path: join(config.dataDir, 'sensorhub.duckdb') });
+    await store.start();
+    disposers.push(() => store.stop());
+
+    const auth = new Authenticator({
+      store,
+      clock,
+      logger: logger.child({ ns: 'auth' }),
+      allowAnonymous: config.mqtt.allowAnonymous,
+      adminPassword: env.adminPassword,
+      announce: env.announce,
+    });
+    await auth.start();
+
+    const batcher = new WriteBatcher({
+      store,
+      maxBatchPoints: config.ingest.batchMaxPoints,
+      maxPendingPoints: config.ingest.maxPendingPoints,
+      logger: logger.child({ ns: 'ingest' }),
+      commitSeconds: metrics.histogram(
+        'sensorhub_store_commit_seconds',
+        'Time to commit one batch.',
+        [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      ),
+      batchPoints: metrics.histogram(
+        'sensorhub_store_batch_points',
+        'Points per committed batch.',
+        [1, 10, 100, 1000, 5000, 20000],
+      ),
+    });
+    disposers.push(() => batcher.stop());
+    const deadLetters = new DeadLetterWriter(store, logger.child({ ns: 'dead-letters' }));
+    deadLetters.start();
+    disposers.push(() => deadLetters.stop());
+
+    const ingestor = new Ingestor({
+      rules,
+      batcher,
+      deadLetters,
+      database: config.ingest.database,
+      maxPayloadSize: config.ingest.maxPayloadSize,
+      deadLetterPayloadLimit: config.ingest.deadLetterPayloadLimit,
+      logger: logger.child({ ns: 'ingest' }),
+      messages: metrics.counter('sensorhub_ingest_messages_total', 'Messages seen by ingest, by result.'),
+      rejected: metrics.counter('sensorhub_ingest_rejected_total', 'Messages rejected, by reason (error code).'),
+      points: metrics.counter('sensorhub_ingest_points_total', 'Points committed to the store.'),
+    });
+
+    const broker = new EmbeddedBroker({
+      host: config.mqtt.host,
+      port: config.mqtt.port,
+      maxPacketSize: config.mqtt.maxPacketSize,
+      auth,
+      ingestor,
+      clock,
+      logger: logger.child({ ns: 'mqtt' }),
+    });
+
+    metrics.gauge('sensorhub_mqtt_clients_connected', 'Connected MQTT clients.', () => broker.connectedClients);
+    metrics.gauge('sensorhub_ingest_pending_points', 'Points waiting for commit.', () => batcher.pendingPoints);
+    metrics.gauge('sensorhub_store_series', 'Series (measurement, tags, field) in the store.', () => store.stats().series);
+    metrics.gauge('sensorhub_store_samples', 'Field values in the store.', () => store.stats().samples);
+    metrics.gauge('sensorhub_store_dead_letters', 'Dead-letter records kept.', () => store.stats().deadLetters);
+    metrics.gauge('sensorhub_process_resident_memory_bytes', 'Resident memory.', () => process.memoryUsage.rss());
+
+    const http: FastifyInstance = await buildHttpServer({
+      logger: logger.child({ ns: 'http' }),
+      auth,
+      store,
+      queryService: new QueryService(store, config.query.maxPoints),
+      metrics,
+      defaultDatabase: config.ingest.database,
+      mqtt: (stream, req) => broker.handle(stream, req),
+      isReady: () => {
+        const checks = { broker: broker.listening, store: store.isWritable() };
+        return { ready: checks.broker && checks.store, checks };
+      },
+      nowMicros: () => clock.nowMicros(),
+    });
+    disposers.push(() => http.close());
+    await http.listen({ host: config.http.host, port: config.http.port });
+    const httpAddress = http.server.address();
+    const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port;
+
+    await broker.start();
+    // Disposers run in reverse: the broker stops listening, pending publishes commit and are acknowledged
+    // (flush), and only then are the client connections closed.
+    disposers.push(() => broker.stop());
+    disposers.push(() => batcher.flush());
+    disposers.push(() => broker.stopListening());
+
+    if (config.demo) {
+      const demo = await startDemo({ auth, mqttPort: broker.port, logger: logger.child({ ns: 'demo' }) });
+      disposers.push(() => demo.stop());
+    }
+
+    logger.info(
+      {
+        mqttPort: broker.port,
+        httpPort,
+        mqttUrl: `mqtt://${config.mqtt.host}:${broker.port}`,
+        wsUrl: `ws://${config.http.host}:${httpPort}/mqtt`,
+        dataDir: config.dataDir,
+      },
+      'sensorhub ready',
+    );
+
+    let stopping: Promise<void> | undefined;
+    return {
+      mqttPort: broker.port,
+      httpPort,
+      store,
+      stop: () => {
+        stopping ??= rollback();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await rollback();
+    throw err;
+  }
+}

@@ -1,0 +1,193 @@
+import { createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import mqttPacket from 'mqtt-packet';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { Clock } from '../core/clock.js';
+import type { Logger } from '../core/logger.js';
+import type { Ingestor } from '../ingest/ingestor.js';
+import { RedeliveryCache } from './redelivery-cache.js';
+
+export interface EmbeddedBrokerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly maxPacketSize: number;
+  readonly auth: Authenticator;
+  readonly ingestor: Ingestor;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+// MQTT 5 reason codes used here [MQTT-2.4].
+const RC_UNSPECIFIED_ERROR = 0x80;
+const RC_PAYLOAD_FORMAT_INVALID = 0x99;
+// MQTT 3.1.1 CONNACK return code 4 = bad user name or password, 5 = not authorized [MQTT-3.2.2.3].
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+/** aedes keeps this flag on the packet to skip acking and forwarding it; we set it when we answer ourselves. */
+type FlaggedPacket = PublishPacket & { _notAuthorized?: boolean };
+
+/**
+ * The embedded MQTT broker (aedes 2: MQTT 3.1.1 and 5.0) on TCP, plus a `handle` for WebSocket streams.
+ * Publishes pass through ingest inside aedes' authorizePublish hook, which aedes awaits before it sends
+ * PUBACK/PUBREC: so a QoS 1/2 publish that a rule accepts is acknowledged only after its batch committed.
+ */
+export class EmbeddedBroker {
+  #aedes: Aedes | undefined;
+  #server: Server | undefined;
+  readonly #redelivery = new RedeliveryCache();
+
+  constructor(private readonly opts: EmbeddedBrokerOptions) {}
+
+  get port(): number {
+    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  get connectedClients(): number {
+    return this.#aedes?.connectedClients ?? 0;
+  }
+
+  get listening(): boolean {
+    return this.#server?.listening ?? false;
+  }
+
+  async start(): Promise<void> {
+    const { logger } = this.opts;
+    const aedes = await Aedes.createBroker({
+      maximumPacketSize: this.opts.maxPacketSize,
+      topicAliasMaximum: 64,
+      connectTimeout: 10_000,
+      authenticate: (client, username, password, done) => this.#authenticate(client, username, password, done),
+      authorizePublish: (client, packet, done) => this.#onPublish(client, packet as FlaggedPacket, done),
+    });
+    this.#aedes = aedes;
+    aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'));
+    aedes.on('connectionError', (client, err) =>
+      logger.debug({ clientId: client?.id, err: err.message }, 'connection error'),
+    );
+
+    const server = createServer((socket) => aedes.handle(socket));
+    this.#server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.opts.port, this.opts.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Hands a WebSocket (or any duplex) connection to the broker. */
+  handle(stream: Duplex, req?: IncomingMessage): void {
+    if (!this.#aedes) throw new Error('broker not started');
+    this.#aedes.handle(stream, req);
+  }
+
+  /** Stops accepting connections; existing clients stay so their pending acks can still be sent. */
+  async stopListening(): Promise<void> {
+    const server = this.#server;
+    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  async stop(): Promise<void> {
+    await this.stopListening();
+    this.#server = undefined;
+    const aedes = this.#aedes;
+    this.#aedes = undefined;
+    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+  }
+
+  #authenticate(
+    client: Client,
+    username: string | undefined,
+    password: Buffer | undefined,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    const { auth, logger } = this.opts;
+    if (username === undefined && password === undefined && auth.allowAnonymous) {
+      done(null, true);
+      return;
+    }
+    auth.verify(username, password?.toString('utf8')).then(
+      (principal) => {
+        if (principal) return done(null, true);
+        logger.warn(
+          { clientId: client.id, username, remote: remoteAddress(client) },
+          'MQTT CONNECT refused: bad username or password (AUTH_INVALID)',
+        );
+        const err = new Error('bad username or password') as AuthenticateError;
+        err.returnCode = username === undefined ? NOT_AUTHORIZED : BAD_USERNAME_OR_PASSWORD;
+        done(err, false);
+      },
+      (cause: unknown) => {
+        logger.error({ err: cause }, 'authentication failed');
+        const err = new Error('authentication unavailable') as AuthenticateError;
+        err.returnCode = 3;
+        done(err, false);
+      },
+    );
+  }
+
+  #onPublish(client: Client | null, packet: FlaggedPacket, done: (error?: Error | null) => void): void {
+    if (packet.topic.startsWith('$SYS')) return done(new Error('$SYS topics are reserved'));
+    // The broker's own publishes (last wills of vanished clients) carry no client.
+    if (client === null) return done(null);
+
+    const { clock } = this.opts;
+    const now = clock.nowMicros();
+    const receivedAt =
+      packet.qos > 0 && packet.messageId !== undefined
+        ? this.#redelivery.timeFor(client.id, packet.messageId, packet.dup, packet.topic, packet.payload as Buffer, now)
+        : now;
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+
+    this.opts.ingestor.ingest({ source: 'mqtt', clientId: client.id, topic: packet.topic, payload, receivedAt }).then(
+      (verdict) => {
+        if (verdict.kind !== 'rejected' || client.version !== 5) return done(null);
+        // MQTT 5 can say why: answer with PUBACK/PUBREC 0x99 ourselves and tell aedes not to ack or
+        // forward. MQTT 3.1.1 cannot carry a failure in PUBACK, so there the message is acked and
+        // forwarded like any other, and the dead-letter record is the trace.
+        this.#answer(client, packet, RC_PAYLOAD_FORMAT_INVALID, `${verdict.code}: ${verdict.message}`);
+        done(null);
+      },
+      (err: unknown) => {
+        // Not stored, so not acknowledged: MQTT 5 gets an error reason code, 3.1.1 loses the connection
+        // and re-sends the publish when it reconnects.
+        if (client.version === 5) {
+          this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${(err as Error).message}; retry later`);
+          done(null);
+        } else {
+          done(err as Error);
+        }
+      },
+    );
+  }
+
+  #answer(client: Client, packet: FlaggedPacket, reasonCode: number, reasonString: string): void {
+    packet._notAuthorized = true;
+    if (packet.qos === 0 || client.closed) return;
+    mqttPacket.writeToStream(
+      {
+        cmd: packet.qos === 1 ? 'puback' : 'pubrec',
+        messageId: packet.messageId,
+        reasonCode,
+        properties: { reasonString: reasonString.slice(0, 512) },
+      },
+      client.conn,
+      { protocolVersion: 5 },
+    );
+  }
+}
+
+function remoteAddress(client: Client): string | undefined {
+  const conn = client.conn as { remoteAddress?: string };
+  return conn.remoteAddress ?? client.req?.socket.remoteAddress;
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+import { startCommand } from './start.js';
+import { simulateCommand } from './simulate.js';
+
+const USAGE = `sensorhub — MQTT broker, ingest, time-series store and query API in one program
+
+Usage:
+  sensorhub start [--config FILE] [--data-dir DIR] [--mqtt-port N] [--http-port N] [--allow-anonymous] [--demo]
+  sensorhub simulate --url mqtt://HOST:PORT [--username U] [--devices N] [--interval 1s] [--profile sensors|pot]
+  sensorhub help [COMMAND]
+
+Run "sensorhub start --help" for every option with its env var and default.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  start: startCommand,
+  simulate: simulateCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    const sub = rest[0] ? COMMANDS[rest[0]] : undefined;
+    if (sub) return sub(['--help']);
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (command === 'version' || command === '--version') {
+    process.stdout.write('sensorhub 0.1.0\n');
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`sensorhub: unknown command "${command}"\n\n${USAGE}\n`);
+    return 2;
+  }
+  return run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`sensorhub: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

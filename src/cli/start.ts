@@ -1,0 +1,92 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { startServer } from '../app/app.js';
+import { loadConfig } from '../config/load.js';
+import { OPTIONS } from '../config/options.js';
+import { systemClock } from '../core/clock.js';
+import { isAppError } from '../core/errors.js';
+import { createLogger } from '../core/logger.js';
+
+function help(): string {
+  const rows = OPTIONS.map((o) => {
+    const flag = o.flag ? `--${o.flag}${o.kind === 'boolean' ? '' : ' VALUE'}` : '';
+    return `  ${o.key.padEnd(30)} ${flag.padEnd(26)} ${(o.env ?? '').padEnd(32)} default ${JSON.stringify(o.default)}\n      ${o.help}`;
+  });
+  return `Usage: sensorhub start [options]
+
+Options (config file key, flag, env var, default). Precedence: flag > env > config file > default.
+  --config FILE (SENSORHUB_CONFIG)   YAML config file; see docs/configuration.md
+${rows.join('\n')}
+
+Secrets come only from the environment: SENSORHUB_ADMIN_PASSWORD or SENSORHUB_ADMIN_PASSWORD_FILE.
+`;
+}
+
+async function adminPasswordFromEnv(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (env.SENSORHUB_ADMIN_PASSWORD) return env.SENSORHUB_ADMIN_PASSWORD;
+  const file = env.SENSORHUB_ADMIN_PASSWORD_FILE;
+  if (!file) return undefined;
+  const text = (await readFile(file, 'utf8')).trim();
+  if (text === '') throw new Error(`SENSORHUB_ADMIN_PASSWORD_FILE ${file} is empty`);
+  return text;
+}
+
+export async function startCommand(argv: string[]): Promise<number> {
+  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
+  for (const o of OPTIONS) if (o.flag) options[o.flag] = { type: o.kind === 'boolean' ? 'boolean' : 'string' };
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as typeof values;
+  } catch (err) {
+    process.stderr.write(`sensorhub start: ${(err as Error).message}\n\n${help()}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(help());
+    return 0;
+  }
+
+  let config: Awaited<ReturnType<typeof loadConfig>>;
+  try {
+    config = await loadConfig({ file: values.config as string | undefined, env: process.env, flags: values });
+  } catch (err) {
+    if (isAppError(err)) {
+      process.stderr.write(`sensorhub: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, {
+    logger,
+    clock: systemClock,
+    adminPassword: await adminPasswordFromEnv(process.env),
+    announce: (text) => process.stderr.write(`${text}\n`),
+  }).catch((err: unknown) => {
+    logger.fatal({ err }, 'sensorhub could not start');
+    logger.flush();
+    throw err;
+  });
+
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(130);
+      }
+      logger.info({ signal }, 'shutting down: committing pending data');
+      server.stop().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  logger.info('sensorhub stopped');
+  logger.flush();
+  return 0;
+}

@@ -1,0 +1,69 @@
+/**
+ * Every error a user can see has a stable code from this registry. docs/errors.md documents each one;
+ * test/errors-doc.test.ts keeps the two in sync.
+ */
+export const ERROR_CODES = {
+  // Configuration
+  CFG_INVALID: { status: 500, summary: 'The configuration (file, env or flags) is invalid.' },
+
+  // Authentication and authorization
+  AUTH_REQUIRED: { status: 401, summary: 'The request carries no credentials and anonymous access is off.' },
+  AUTH_INVALID: { status: 401, summary: 'Wrong username, password or token.' },
+  AUTH_THROTTLED: { status: 429, summary: 'Too many failed logins from this address; wait and retry.' },
+  AUTH_FORBIDDEN: { status: 403, summary: 'Authenticated, but not allowed to do this.' },
+
+  // Ingest
+  ING_DECODE: { status: 400, summary: 'The payload does not decode in the format its rule expects.' },
+  ING_NO_FIELDS: { status: 400, summary: 'The payload decoded, but no numeric, boolean or string field came out of it.' },
+  ING_TOO_LARGE: { status: 413, summary: 'The payload is larger than ingest.maxPayloadSize.' },
+  ING_INVALID_POINT: { status: 400, summary: 'The point has an empty measurement, field name or tag.' },
+  ING_OVERLOADED: { status: 503, summary: 'The store is behind and the ingest queue is full; retry later.' },
+
+  // Storage
+  STO_WRITE_FAILED: { status: 500, summary: 'The store could not commit a batch; nothing of it was acknowledged.' },
+  STO_FIELD_TYPE_CONFLICT: {
+    status: 400,
+    summary: 'A field was written with a different type (number, boolean, string) than it already has.',
+  },
+  STO_CLOSED: { status: 503, summary: 'The store is shutting down or not started.' },
+
+  // Query
+  QRY_BAD_PARAM: { status: 400, summary: 'A query parameter is missing or malformed.' },
+  QRY_TOO_MANY_POINTS: { status: 400, summary: 'The query would return more points than query.maxPoints.' },
+  QRY_DATABASE_NOT_FOUND: { status: 404, summary: 'The database does not exist.' },
+
+  // HTTP
+  HTTP_NOT_FOUND: { status: 404, summary: 'No such route.' },
+  HTTP_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },
+  INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

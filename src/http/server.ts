@@ -1,0 +1,74 @@
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import type { Authenticator } from '../auth/authenticator.js';
+import type { ErrorDto } from '../contract/api.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { MetricsRegistry } from '../core/metrics.js';
+import type { QueryService } from '../query/query-service.js';
+import type { TimeSeriesStore } from '../storage/store.js';
+import { healthRoutes } from './plugins/health.js';
+import { mqttWebSocketRoute, type MqttStreamHandler } from './plugins/mqtt-ws.js';
+import { queryRoutes } from './plugins/query-api.js';
+
+export interface HttpServerOptions {
+  readonly logger: Logger;
+  readonly auth: Authenticator;
+  readonly store: TimeSeriesStore;
+  readonly queryService: QueryService;
+  readonly metrics: MetricsRegistry;
+  readonly defaultDatabase: string;
+  readonly mqtt: MqttStreamHandler;
+  readonly isReady: () => { ready: boolean; checks: Record<string, boolean> };
+  readonly nowMicros: () => number;
+}
+
+/** The fastify app: one plugin per area. Built here, listened on by the app. */
+export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
+  const app: FastifyInstance = Fastify({
+    // pino's Logger is a FastifyBaseLogger at runtime; the cast only bridges two versions of its typings.
+    loggerInstance: opts.logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 16 * 1024 * 1024,
+  });
+
+  app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
+    if (err instanceof AppError) {
+      const body: ErrorDto = { code: err.code, error: err.message };
+      if (err.details) body.details = { ...err.details };
+      return reply.status(err.status).send(body);
+    }
+    if (err.validation || (err.statusCode !== undefined && err.statusCode < 500)) {
+      return reply.status(err.statusCode ?? 400).send({ code: 'HTTP_BAD_REQUEST', error: err.message });
+    }
+    req.log.error({ err }, 'request failed');
+    return reply.status(500).send({ code: 'INTERNAL', error: 'internal error; see the server log' });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.status(404).send({ code: 'HTTP_NOT_FOUND', error: `no route ${req.method} ${req.url.split('?')[0]}` }),
+  );
+  app.addHook('onResponse', async (req, reply) => {
+    if (opts.logger.isLevelEnabled('debug')) {
+      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
+    }
+  });
+
+  await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024, handleProtocols: pickMqttProtocol } });
+  await app.register(healthRoutes, { metrics: opts.metrics, isReady: opts.isReady });
+  await app.register(mqttWebSocketRoute, { handler: opts.mqtt });
+  await app.register(queryRoutes, {
+    auth: opts.auth,
+    store: opts.store,
+    queryService: opts.queryService,
+    defaultDatabase: opts.defaultDatabase,
+    nowMicros: opts.nowMicros,
+  });
+  return app;
+}
+
+/** MQTT over WebSocket clients ask for the `mqtt` subprotocol (MQTT 3.1: `mqttv3.1`) [MQTT-6.0.0-3]. */
+function pickMqttProtocol(protocols: Set<string>): string | false {
+  if (protocols.has('mqtt')) return 'mqtt';
+  if (protocols.has('mqttv3.1')) return 'mqttv3.1';
+  return false;
+}

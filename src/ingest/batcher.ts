@@ -1,0 +1,133 @@
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Histogram } from '../core/metrics.js';
+import type { Point } from '../core/point.js';
+import type { RefusedPoint, TimeSeriesStore } from '../storage/store.js';
+
+export interface BatcherOptions {
+  readonly store: TimeSeriesStore;
+  readonly maxBatchPoints: number;
+  readonly maxPendingPoints: number;
+  readonly logger: Logger;
+  readonly commitSeconds?: Histogram;
+  readonly batchPoints?: Histogram;
+}
+
+interface Submission {
+  readonly points: readonly Point[];
+  readonly resolve: (refused: RefusedPoint[]) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit. Points submitted while a commit is running wait and go into the next transaction together,
+ * so at low load a point commits almost at once and at high load the batches grow by themselves.
+ * `submit` resolves only after the transaction holding its points has committed: acknowledged means stored.
+ *
+ * Back-pressure: when more than maxPendingPoints wait, `submit` first waits for room; the broker awaits it
+ * before reading more from that connection, so a fast publisher is slowed by TCP, not buffered in memory.
+ */
+export class WriteBatcher {
+  #queue: Submission[] = [];
+  #queuedPoints = 0;
+  #writing: Promise<void> | undefined;
+  #scheduled = false;
+  #stopped = false;
+  readonly #roomWaiters: Array<() => void> = [];
+
+  constructor(private readonly opts: BatcherOptions) {}
+
+  get pendingPoints(): number {
+    return this.#queuedPoints;
+  }
+
+  /** Resolves with the points the store refused (by index into `points`) once the rest is committed. */
+  async submit(points: readonly Point[]): Promise<RefusedPoint[]> {
+    if (this.#stopped) throw new AppError('STO_CLOSED', 'the server is shutting down');
+    if (points.length === 0) return [];
+    while (this.#queuedPoints >= this.opts.maxPendingPoints) {
+      await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+      if (this.#stopped) throw new AppError('STO_CLOSED', 'the server is shutting down');
+    }
+    return new Promise<RefusedPoint[]>((resolve, reject) => {
+      this.#queue.push({ points, resolve, reject });
+      this.#queuedPoints += points.length;
+      this.#schedule();
+    });
+  }
+
+  /** Commits everything queued so far. */
+  async flush(): Promise<void> {
+    while (this.#queue.length > 0 || this.#writing) {
+      if (this.#writing) await this.#writing;
+      else this.#startWrite();
+    }
+  }
+
+  /** Refuses new work, then commits everything already accepted. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.flush();
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#writing) return;
+    this.#scheduled = true;
+    // setImmediate lets every packet parsed from the same socket reads join this batch.
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#writing) this.#startWrite();
+    });
+  }
+
+  #startWrite(): void {
+    const batch: Submission[] = [];
+    let count = 0;
+    while (this.#queue.length > 0 && (count === 0 || count + (this.#queue[0] as Submission).points.length <= this.opts.maxBatchPoints)) {
+      const s = this.#queue.shift() as Submission;
+      batch.push(s);
+      count += s.points.length;
+    }
+    if (batch.length === 0) return;
+    this.#writing = this.#commit(batch, count).finally(() => {
+      this.#queuedPoints -= count;
+      this.#writing = undefined;
+      this.#wakeWaiters();
+      if (this.#queue.length > 0) this.#schedule();
+    });
+  }
+
+  async #commit(batch: Submission[], count: number): Promise<void> {
+    const points: Point[] = batch.length === 1 ? (batch[0] as Submission).points.slice() : [];
+    if (batch.length > 1) for (const s of batch) for (const p of s.points) points.push(p);
+    const started = performance.now();
+    try {
+      const outcome = await this.opts.store.write(points);
+      this.opts.commitSeconds?.observe((performance.now() - started) / 1000);
+      this.opts.batchPoints?.observe(count);
+      let offset = 0;
+      let r = 0;
+      const refused = [...outcome.refused].sort((a, b) => a.index - b.index);
+      for (const s of batch) {
+        const mine: RefusedPoint[] = [];
+        const end = offset + s.points.length;
+        while (r < refused.length && (refused[r] as RefusedPoint).index < end) {
+          const x = refused[r++] as RefusedPoint;
+          mine.push({ ...x, index: x.index - offset });
+        }
+        offset = end;
+        s.resolve(mine);
+      }
+    } catch (err) {
+      this.opts.logger.error({ err, points: count }, 'commit failed; the batch was not acknowledged');
+      for (const s of batch) s.reject(err);
+    }
+  }
+
+  #wakeWaiters(): void {
+    while (this.#roomWaiters.length > 0 && this.#queuedPoints < this.opts.maxPendingPoints) {
+      (this.#roomWaiters.shift() as () => void)();
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import { AppError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Counter } from '../core/metrics.js';
+import type { EpochMicros, FieldValue, Point } from '../core/point.js';
+import type { WriteBatcher } from './batcher.js';
+import type { DeadLetterWriter } from './dead-letters.js';
+import { DecodeError, excerpt } from './decoders/decoder.js';
+import type { RuleMatch, RuleSet } from './rules.js';
+
+export interface IngestMessage {
+  readonly source: 'mqtt' | 'http';
+  readonly clientId: string;
+  readonly topic: string;
+  readonly payload: Buffer;
+  /** The points' time unless the payload carries its own. */
+  readonly receivedAt: EpochMicros;
+}
+
+export type Decoded =
+  | { readonly kind: 'points'; readonly rule: string; readonly points: Point[] }
+  | { readonly kind: 'skip' }
+  | { readonly kind: 'reject'; readonly rule: string; readonly code: ErrorCode; readonly message: string };
+
+export type IngestVerdict =
+  | { readonly kind: 'stored'; readonly points: number }
+  | { readonly kind: 'skipped' }
+  | { readonly kind: 'rejected'; readonly code: ErrorCode; readonly message: string };
+
+export interface IngestorOptions {
+  readonly rules: RuleSet;
+  readonly batcher: WriteBatcher;
+  readonly deadLetters: DeadLetterWriter;
+  readonly database: string;
+  readonly maxPayloadSize: number;
+  readonly deadLetterPayloadLimit: number;
+  readonly logger: Logger;
+  readonly messages: Counter;
+  readonly rejected: Counter;
+  readonly points: Counter;
+  /** Called with every committed point, for live consumers (alerts, UI). */
+  readonly onStored?: (points: readonly Point[]) => void;
+}
+
+const REJECT_LOG_EVERY_MS = 10_000;
+
+/** Message → rule → decoder → points → group commit; rejections become dead letters. */
+export class Ingestor {
+  #lastRejectLog = 0;
+  #rejectsSinceLog = 0;
+
+  constructor(private readonly opts: IngestorOptions) {}
+
+  /** Pure decoding step: what a message would become. Used by ingest() and by tests and tools. */
+  decode(msg: IngestMessage): Decoded {
+    const match = this.opts.rules.match(msg.topic, msg.clientId);
+    if (!match) return { kind: 'skip' };
+    const { rule } = match;
+    const reject = (code: ErrorCode, message: string): Decoded =>
+      rule.onError === 'skip' ? { kind: 'skip' } : { kind: 'reject', rule: rule.name, code, message };
+
+    if (msg.payload.length > this.opts.maxPayloadSize) {
+      return reject(
+        'ING_TOO_LARGE',
+        `payload is ${msg.payload.length} bytes; ingest.maxPayloadSize is ${this.opts.maxPayloadSize}`,
+      );
+    }
+    let fields: Record<string, FieldValue>;
+    try {
+      fields = rule.decode(msg.payload, { valueField: rule.field.render(match.vars) });
+    } catch (err) {
+      if (err instanceof DecodeError) return reject(err.code, err.message);
+      throw err;
+    }
+    const point = this.#toPoint(match, fields, msg.receivedAt);
+    if (typeof point === 'string') return reject('ING_INVALID_POINT', point);
+    return { kind: 'points', rule: rule.name, points: [point] };
+  }
+
+  async ingest(msg: IngestMessage): Promise<IngestVerdict> {
+    const decoded = this.decode(msg);
+    switch (decoded.kind) {
+      case 'skip':
+        this.opts.messages.inc({ result: 'skipped' });
+        return { kind: 'skipped' };
+      case 'reject':
+        this.#reject(msg, decoded.rule, decoded.code, decoded.message);
+        return { kind: 'rejected', code: decoded.code, message: decoded.message };
+      case 'points': {
+        let refused: Awaited<ReturnType<WriteBatcher['submit']>>;
+        try {
+          refused = await this.opts.batcher.submit(decoded.points);
+        } catch (err) {
+          const code: ErrorCode = err instanceof AppError ? err.code : 'STO_WRITE_FAILED';
+          this.#reject(msg, decoded.rule, code, (err as Error).message);
+          throw err;
+        }
+        if (refused.length > 0) {
+          const first = refused[0] as (typeof refused)[number];
+          this.#reject(msg, decoded.rule, first.code, first.message);
+          return { kind: 'rejected', code: first.code, message: first.message };
+        }
+        this.opts.messages.inc({ result: 'stored' });
+        this.opts.points.inc(undefined, decoded.points.length);
+        this.opts.onStored?.(decoded.points);
+        return { kind: 'stored', points: decoded.points.length };
+      }
+    }
+  }
+
+  #toPoint(match: RuleMatch, fields: Record<string, FieldValue>, time: EpochMicros): Point | string {
+    const { rule, vars } = match;
+    const measurement = rule.measurement.render(vars);
+    if (measurement === '') return `rule "${rule.name}" produced an empty measurement for topic "${vars.topic}"`;
+    const tags: Record<string, string> = {};
+    for (const [key, template] of rule.tags) {
+      const value = template.render(vars);
+      // As in InfluxDB, a tag with an empty value is simply absent.
+      if (value !== '') tags[key] = value;
+    }
+    if ('' in fields) return 'a field name is empty';
+    const database = rule.database?.render(vars) || this.opts.database;
+    return { database, measurement, tags, fields, time };
+  }
+
+  #reject(msg: IngestMessage, rule: string, code: ErrorCode, message: string): void {
+    this.opts.messages.inc({ result: 'rejected' });
+    this.opts.rejected.inc({ reason: code });
+    const limit = this.opts.deadLetterPayloadLimit;
+    this.opts.deadLetters.add({
+      time: msg.receivedAt,
+      source: msg.source,
+      clientId: msg.clientId,
+      topic: msg.topic,
+      payload: msg.payload.length > limit ? Buffer.from(msg.payload.subarray(0, limit)) : msg.payload,
+      payloadSize: msg.payload.length,
+      rule,
+      code,
+      message,
+    });
+    // One line per message would let a misbehaving device flood the log; summarise instead.
+    const now = Date.now();
+    this.#rejectsSinceLog++;
+    if (now - this.#lastRejectLog >= REJECT_LOG_EVERY_MS) {
+      this.opts.logger.warn(
+        {
+          code,
+          topic: msg.topic,
+          clientId: msg.clientId,
+          payload: excerpt(msg.payload),
+          rejectedSinceLastLog: this.#rejectsSinceLog,
+        },
+        `message rejected: ${message} (see GET /api/v1/dead-letters)`,
+      );
+      this.#lastRejectLog = now;
+      this.#rejectsSinceLog = 0;
+    }
+  }
+}
