@@ -102,7 +102,10 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       deadLetterPayloadLimit: config.ingest.deadLetterPayloadLimit,
       logger: logger.child({ ns: 'ingest' }),
       messages: metrics.counter('sensorhub_ingest_messages_total', 'Messages seen by ingest, by result.'),
-      rejected: metrics.counter('sensorhub_ingest_rejected_total', 'Messages rejected, by reason (error code).'),
+      rejected: metrics.counter(
+        'sensorhub_ingest_rejected_total',
+        'Messages rejected, by reason (error code).',
+      ),
       points: metrics.counter('sensorhub_ingest_points_total', 'Points committed to the store.'),
     });
 
@@ -116,18 +119,36 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       logger: logger.child({ ns: 'mqtt' }),
     });
 
-    metrics.gauge('sensorhub_mqtt_clients_connected', 'Connected MQTT clients.', () => broker.connectedClients);
-    metrics.gauge('sensorhub_ingest_pending_points', 'Points waiting for commit.', () => batcher.pendingPoints);
-    metrics.gauge('sensorhub_store_series', 'Series (measurement, tags, field) in the store.', () => store.stats().series);
+    metrics.gauge(
+      'sensorhub_mqtt_clients_connected',
+      'Connected MQTT clients.',
+      () => broker.connectedClients,
+    );
+    metrics.gauge(
+      'sensorhub_ingest_pending_points',
+      'Points waiting for commit.',
+      () => batcher.pendingPoints,
+    );
+    metrics.gauge(
+      'sensorhub_store_series',
+      'Series (measurement, tags, field) in the store.',
+      () => store.stats().series,
+    );
     metrics.gauge('sensorhub_store_samples', 'Field values in the store.', () => store.stats().samples);
-    metrics.gauge('sensorhub_store_dead_letters', 'Dead-letter records kept.', () => store.stats().deadLetters);
-    metrics.gauge('sensorhub_process_resident_memory_bytes', 'Resident memory.', () => process.memoryUsage.rss());
+    metrics.gauge(
+      'sensorhub_store_dead_letters',
+      'Dead-letter records kept.',
+      () => store.stats().deadLetters,
+    );
+    metrics.gauge('sensorhub_process_resident_memory_bytes', 'Resident memory.', () =>
+      process.memoryUsage.rss(),
+    );
 
     const http: FastifyInstance = await buildHttpServer({
       logger: logger.child({ ns: 'http' }),
       auth,
       store,
-      queryService: new QueryService(store, config.query.maxPoints),
+      queryService: new QueryService(store, config.query.maxPoints, config.ingest.database),
       metrics,
       defaultDatabase: config.ingest.database,
       mqtt: (stream, req) => broker.handle(stream, req),
@@ -154,12 +175,14 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       disposers.push(() => demo.stop());
     }
 
+    const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
     logger.info(
       {
         mqttPort: broker.port,
         httpPort,
-        mqttUrl: `mqtt://${config.mqtt.host}:${broker.port}`,
-        wsUrl: `ws://${config.http.host}:${httpPort}/mqtt`,
+        mqttUrl: `mqtt://${shown(config.mqtt.host)}:${broker.port}`,
+        wsUrl: `ws://${shown(config.http.host)}:${httpPort}/mqtt`,
+        apiUrl: `http://${shown(config.http.host)}:${httpPort}/api/v1`,
         dataDir: config.dataDir,
       },
       'sensorhub ready',

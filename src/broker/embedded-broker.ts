@@ -1,7 +1,7 @@
-import { createServer, type Server } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -38,6 +38,7 @@ type FlaggedPacket = PublishPacket & { _notAuthorized?: boolean };
 export class EmbeddedBroker {
   #aedes: Aedes | undefined;
   #server: Server | undefined;
+  #closed: Promise<void> | undefined;
   readonly #redelivery = new RedeliveryCache();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
@@ -60,11 +61,14 @@ export class EmbeddedBroker {
       maximumPacketSize: this.opts.maxPacketSize,
       topicAliasMaximum: 64,
       connectTimeout: 10_000,
-      authenticate: (client, username, password, done) => this.#authenticate(client, username, password, done),
+      authenticate: (client, username, password, done) =>
+        this.#authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.#onPublish(client, packet as FlaggedPacket, done),
     });
     this.#aedes = aedes;
-    aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'client error'));
+    aedes.on('clientError', (client, err) =>
+      logger.debug({ clientId: client.id, err: err.message }, 'client error'),
+    );
     aedes.on('connectionError', (client, err) =>
       logger.debug({ clientId: client?.id, err: err.message }, 'connection error'),
     );
@@ -92,17 +96,19 @@ export class EmbeddedBroker {
   }
 
   /** Stops accepting connections; existing clients stay so their pending acks can still be sent. */
-  async stopListening(): Promise<void> {
+  stopListening(): void {
     const server = this.#server;
-    if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    // net.Server#close calls back only once every connection has ended, so it is not awaited here.
+    if (server && !this.#closed) this.#closed = new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   async stop(): Promise<void> {
-    await this.stopListening();
-    this.#server = undefined;
+    this.stopListening();
     const aedes = this.#aedes;
     this.#aedes = undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    await this.#closed;
+    this.#server = undefined;
   }
 
   #authenticate(
@@ -137,38 +143,53 @@ export class EmbeddedBroker {
   }
 
   #onPublish(client: Client | null, packet: FlaggedPacket, done: (error?: Error | null) => void): void {
-    if (packet.topic.startsWith('$SYS')) return done(new Error('$SYS topics are reserved'));
+    if (packet.topic.startsWith('$SYS')) {
+      done(new Error('$SYS topics are reserved'));
+      return;
+    }
     // The broker's own publishes (last wills of vanished clients) carry no client.
-    if (client === null) return done(null);
+    if (client === null) {
+      done(null);
+      return;
+    }
 
     const { clock } = this.opts;
     const now = clock.nowMicros();
     const receivedAt =
       packet.qos > 0 && packet.messageId !== undefined
-        ? this.#redelivery.timeFor(client.id, packet.messageId, packet.dup, packet.topic, packet.payload as Buffer, now)
+        ? this.#redelivery.timeFor(
+            client.id,
+            packet.messageId,
+            packet.dup,
+            packet.topic,
+            packet.payload as Buffer,
+            now,
+          )
         : now;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
 
-    this.opts.ingestor.ingest({ source: 'mqtt', clientId: client.id, topic: packet.topic, payload, receivedAt }).then(
-      (verdict) => {
-        if (verdict.kind !== 'rejected' || client.version !== 5) return done(null);
-        // MQTT 5 can say why: answer with PUBACK/PUBREC 0x99 ourselves and tell aedes not to ack or
-        // forward. MQTT 3.1.1 cannot carry a failure in PUBACK, so there the message is acked and
-        // forwarded like any other, and the dead-letter record is the trace.
-        this.#answer(client, packet, RC_PAYLOAD_FORMAT_INVALID, `${verdict.code}: ${verdict.message}`);
-        done(null);
-      },
-      (err: unknown) => {
-        // Not stored, so not acknowledged: MQTT 5 gets an error reason code, 3.1.1 loses the connection
-        // and re-sends the publish when it reconnects.
-        if (client.version === 5) {
-          this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${(err as Error).message}; retry later`);
+    this.opts.ingestor
+      .ingest({ source: 'mqtt', clientId: client.id, topic: packet.topic, payload, receivedAt })
+      .then(
+        (verdict) => {
+          if (verdict.kind !== 'rejected' || client.version !== 5) return done(null);
+          // MQTT 5 can say why: answer with PUBACK/PUBREC 0x99 ourselves and tell aedes not to ack or
+          // forward. MQTT 3.1.1 cannot carry a failure in PUBACK, so there the message is acked and
+          // forwarded like any other, and the dead-letter record is the trace.
+          this.#answer(client, packet, RC_PAYLOAD_FORMAT_INVALID, `${verdict.code}: ${verdict.message}`);
           done(null);
-        } else {
-          done(err as Error);
-        }
-      },
-    );
+        },
+        (err: unknown) => {
+          // Not stored, so not acknowledged: MQTT 5 gets an error reason code, 3.1.1 loses the connection
+          // and re-sends the publish when it reconnects.
+          if (client.version === 5) {
+            this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${(err as Error).message}; retry later`);
+            done(null);
+          } else {
+            done(err as Error);
+          }
+        },
+      );
   }
 
   #answer(client: Client, packet: FlaggedPacket, reasonCode: number, reasonString: string): void {

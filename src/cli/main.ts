@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { startCommand } from './start.js';
 import { simulateCommand } from './simulate.js';
+import { startCommand } from './start.js';
 
 const USAGE = `sensorhub — MQTT broker, ingest, time-series store and query API in one program
 

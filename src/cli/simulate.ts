@@ -49,13 +49,15 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const devices = Number(v.devices);
   if (!Number.isInteger(devices) || devices < 1) errors.push('--devices must be a positive integer');
   const intervalMs = parseDuration(String(v.interval));
-  if (intervalMs === undefined || intervalMs <= 0) errors.push('--interval must be a duration like 500ms or 1s');
+  if (intervalMs === undefined || intervalMs <= 0)
+    errors.push('--interval must be a duration like 500ms or 1s');
   const profile = String(v.profile);
   if (!(profile in PROFILES)) errors.push(`--profile must be one of ${Object.keys(PROFILES).join(', ')}`);
   const qos = Number(v.qos);
   if (qos !== 0 && qos !== 1 && qos !== 2) errors.push('--qos must be 0, 1 or 2');
   const count = v.count === undefined ? undefined : Number(v.count);
-  if (count !== undefined && (!Number.isInteger(count) || count < 1)) errors.push('--count must be a positive integer');
+  if (count !== undefined && (!Number.isInteger(count) || count < 1))
+    errors.push('--count must be a positive integer');
   if (errors.length > 0) {
     process.stderr.write(`sensorhub simulate: ${errors.join('; ')}\n`);
     return 2;
@@ -65,7 +67,10 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const sim = new Simulator({
     url: url as string,
     username: (v.username as string | undefined) ?? 'admin',
-    password: (v.password as string | undefined) ?? process.env.SENSORHUB_SIM_PASSWORD ?? process.env.SENSORHUB_ADMIN_PASSWORD,
+    password:
+      (v.password as string | undefined) ??
+      process.env.SENSORHUB_SIM_PASSWORD ??
+      process.env.SENSORHUB_ADMIN_PASSWORD,
     devices,
     intervalMs: intervalMs as number,
     profile: profile as ProfileName,

@@ -32,11 +32,16 @@ async function adminPasswordFromEnv(env: NodeJS.ProcessEnv): Promise<string | un
 }
 
 export async function startCommand(argv: string[]): Promise<number> {
-  const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
-  for (const o of OPTIONS) if (o.flag) options[o.flag] = { type: o.kind === 'boolean' ? 'boolean' : 'string' };
+  const options: Record<string, { type: 'string' | 'boolean' }> = {
+    config: { type: 'string' },
+    help: { type: 'boolean' },
+  };
+  for (const o of OPTIONS)
+    if (o.flag) options[o.flag] = { type: o.kind === 'boolean' ? 'boolean' : 'string' };
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as typeof values;
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false })
+      .values as typeof values;
   } catch (err) {
     process.stderr.write(`sensorhub start: ${(err as Error).message}\n\n${help()}`);
     return 2;

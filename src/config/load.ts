@@ -47,7 +47,9 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      throw new AppError('CFG_INVALID', `cannot read config file ${file}: ${errorMessage(err)}`, { cause: err });
+      throw new AppError('CFG_INVALID', `cannot read config file ${file}: ${errorMessage(err)}`, {
+        cause: err,
+      });
     }
     let doc: unknown;
     try {

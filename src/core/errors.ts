@@ -9,18 +9,21 @@ export const ERROR_CODES = {
   // Authentication and authorization
   AUTH_REQUIRED: { status: 401, summary: 'The request carries no credentials and anonymous access is off.' },
   AUTH_INVALID: { status: 401, summary: 'Wrong username, password or token.' },
-  AUTH_THROTTLED: { status: 429, summary: 'Too many failed logins from this address; wait and retry.' },
-  AUTH_FORBIDDEN: { status: 403, summary: 'Authenticated, but not allowed to do this.' },
 
   // Ingest
   ING_DECODE: { status: 400, summary: 'The payload does not decode in the format its rule expects.' },
-  ING_NO_FIELDS: { status: 400, summary: 'The payload decoded, but no numeric, boolean or string field came out of it.' },
+  ING_NO_FIELDS: {
+    status: 400,
+    summary: 'The payload decoded, but no numeric, boolean or string field came out of it.',
+  },
   ING_TOO_LARGE: { status: 413, summary: 'The payload is larger than ingest.maxPayloadSize.' },
   ING_INVALID_POINT: { status: 400, summary: 'The point has an empty measurement, field name or tag.' },
-  ING_OVERLOADED: { status: 503, summary: 'The store is behind and the ingest queue is full; retry later.' },
 
   // Storage
-  STO_WRITE_FAILED: { status: 500, summary: 'The store could not commit a batch; nothing of it was acknowledged.' },
+  STO_WRITE_FAILED: {
+    status: 500,
+    summary: 'The store could not commit a batch; nothing of it was acknowledged.',
+  },
   STO_FIELD_TYPE_CONFLICT: {
     status: 400,
     summary: 'A field was written with a different type (number, boolean, string) than it already has.',

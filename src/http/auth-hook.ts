@@ -36,7 +36,10 @@ export function requireAuth(auth: Authenticator) {
     const principal = await auth.verify(username, password);
     if (!principal) {
       reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
-      req.log.warn({ username, remote: req.ip }, 'HTTP request refused: bad username or password (AUTH_INVALID)');
+      req.log.warn(
+        { username, remote: req.ip },
+        'HTTP request refused: bad username or password (AUTH_INVALID)',
+      );
       throw new AppError('AUTH_INVALID', 'bad username or password');
     }
     req.principal = principal;

@@ -1,5 +1,10 @@
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  LogController,
+} from 'fastify';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ErrorDto } from '../contract/api.js';
 import { AppError } from '../core/errors.js';
@@ -8,7 +13,7 @@ import type { MetricsRegistry } from '../core/metrics.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { healthRoutes } from './plugins/health.js';
-import { mqttWebSocketRoute, type MqttStreamHandler } from './plugins/mqtt-ws.js';
+import { type MqttStreamHandler, mqttWebSocketRoute } from './plugins/mqtt-ws.js';
 import { queryRoutes } from './plugins/query-api.js';
 
 export interface HttpServerOptions {
@@ -28,7 +33,8 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   const app: FastifyInstance = Fastify({
     // pino's Logger is a FastifyBaseLogger at runtime; the cast only bridges two versions of its typings.
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines would dominate the log at sensor rates; the onResponse hook logs them at debug.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
   });
 
@@ -45,15 +51,22 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
     return reply.status(500).send({ code: 'INTERNAL', error: 'internal error; see the server log' });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ code: 'HTTP_NOT_FOUND', error: `no route ${req.method} ${req.url.split('?')[0]}` }),
+    reply
+      .status(404)
+      .send({ code: 'HTTP_NOT_FOUND', error: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
   app.addHook('onResponse', async (req, reply) => {
     if (opts.logger.isLevelEnabled('debug')) {
-      req.log.debug({ method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime }, 'http');
+      req.log.debug(
+        { method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime },
+        'http',
+      );
     }
   });
 
-  await app.register(websocket, { options: { maxPayload: 16 * 1024 * 1024, handleProtocols: pickMqttProtocol } });
+  await app.register(websocket, {
+    options: { maxPayload: 16 * 1024 * 1024, handleProtocols: pickMqttProtocol },
+  });
   await app.register(healthRoutes, { metrics: opts.metrics, isReady: opts.isReady });
   await app.register(mqttWebSocketRoute, { handler: opts.mqtt });
   await app.register(queryRoutes, {

@@ -58,8 +58,8 @@ export class WriteBatcher {
 
   /** Commits everything queued so far. */
   async flush(): Promise<void> {
-    while (this.#queue.length > 0 || this.#writing) {
-      if (this.#writing) await this.#writing;
+    while (this.#queue.length > 0 || this.#writing !== undefined) {
+      if (this.#writing !== undefined) await this.#writing;
       else this.#startWrite();
     }
   }
@@ -72,19 +72,22 @@ export class WriteBatcher {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#writing) return;
+    if (this.#scheduled || this.#writing !== undefined) return;
     this.#scheduled = true;
     // setImmediate lets every packet parsed from the same socket reads join this batch.
     setImmediate(() => {
       this.#scheduled = false;
-      if (!this.#writing) this.#startWrite();
+      if (this.#writing === undefined) this.#startWrite();
     });
   }
 
   #startWrite(): void {
     const batch: Submission[] = [];
     let count = 0;
-    while (this.#queue.length > 0 && (count === 0 || count + (this.#queue[0] as Submission).points.length <= this.opts.maxBatchPoints)) {
+    while (
+      this.#queue.length > 0 &&
+      (count === 0 || count + (this.#queue[0] as Submission).points.length <= this.opts.maxBatchPoints)
+    ) {
       const s = this.#queue.shift() as Submission;
       batch.push(s);
       count += s.points.length;

@@ -36,7 +36,10 @@ export class DeadLetterWriter {
   flush(): Promise<void> {
     this.#flushing = this.#flushing.then(async () => {
       if (this.#lost > 0) {
-        this.logger.error({ lost: this.#lost }, 'dead-letter buffer overflowed; these rejected messages were not kept');
+        this.logger.error(
+          { lost: this.#lost },
+          'dead-letter buffer overflowed; these rejected messages were not kept',
+        );
         this.#lost = 0;
       }
       if (this.#buffer.length === 0) return;

@@ -110,7 +110,8 @@ export class Ingestor {
   #toPoint(match: RuleMatch, fields: Record<string, FieldValue>, time: EpochMicros): Point | string {
     const { rule, vars } = match;
     const measurement = rule.measurement.render(vars);
-    if (measurement === '') return `rule "${rule.name}" produced an empty measurement for topic "${vars.topic}"`;
+    if (measurement === '')
+      return `rule "${rule.name}" produced an empty measurement for topic "${vars.topic}"`;
     const tags: Record<string, string> = {};
     for (const [key, template] of rule.tags) {
       const value = template.render(vars);

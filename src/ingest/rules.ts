@@ -1,6 +1,6 @@
 import type { RuleConfig } from '../config/schema.js';
-import { DECODERS } from './decoders/index.js';
 import type { Decoder } from './decoders/decoder.js';
+import { DECODERS } from './decoders/index.js';
 import {
   compileStringTemplate,
   compileTopicTemplate,

@@ -9,7 +9,10 @@ export interface TopicTemplate {
   match(topic: string): Record<string, string> | undefined;
 }
 
-type Level = { kind: 'literal'; text: string } | { kind: 'one'; name?: string } | { kind: 'rest'; name?: string };
+type Level =
+  | { kind: 'literal'; text: string }
+  | { kind: 'one'; name?: string }
+  | { kind: 'rest'; name?: string };
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -29,11 +32,13 @@ export function compileTopicTemplate(source: string): TopicTemplate {
     return { kind: 'literal', text };
   });
   const names = levels.flatMap((l) => (l.kind !== 'literal' && l.name ? [l.name] : []));
-  if (new Set(names).size !== names.length) throw new TopicTemplateError(`duplicate wildcard name in "${source}"`);
+  if (new Set(names).size !== names.length)
+    throw new TopicTemplateError(`duplicate wildcard name in "${source}"`);
 
   function named(kind: 'one' | 'rest', name: string): Level {
     if (name === '') return { kind };
-    if (!NAME.test(name)) throw new TopicTemplateError(`"${name}" is not a valid wildcard name in "${source}"`);
+    if (!NAME.test(name))
+      throw new TopicTemplateError(`"${name}" is not a valid wildcard name in "${source}"`);
     return { kind, name };
   }
 

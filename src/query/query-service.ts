@@ -13,9 +13,18 @@ export class QueryService {
   constructor(
     private readonly store: TimeSeriesStore,
     private readonly maxPoints: number,
+    private readonly defaultDatabase: string,
   ) {}
 
   async run(plan: QueryPlan): Promise<QueryResponseDto> {
+    // The default database exists before its first write; any other name is checked so a typo is an
+    // error instead of an empty chart.
+    if (
+      plan.database !== this.defaultDatabase &&
+      !(await this.store.listDatabases()).includes(plan.database)
+    ) {
+      throw new AppError('QRY_DATABASE_NOT_FOUND', `database "${plan.database}" does not exist`);
+    }
     const { interval, fill, from, to } = plan;
     const bucketed = interval !== undefined && plan.aggregate !== 'raw';
     if (bucketed && fill !== 'none') {

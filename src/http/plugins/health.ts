@@ -18,9 +18,12 @@ export const healthRoutes: FastifyPluginAsync<HealthOptions> = async (app, opts)
   });
 
   const ping = async (_req: unknown, reply: import('fastify').FastifyReply) =>
-    reply.header('X-Influxdb-Version', `sensorhub-${VERSION}`).header('X-Influxdb-Build', 'OSS').status(204).send();
+    reply
+      .header('X-Influxdb-Version', `sensorhub-${VERSION}`)
+      .header('X-Influxdb-Build', 'OSS')
+      .status(204)
+      .send();
   app.get('/ping', ping);
-  app.head('/ping', ping);
 
   app.get('/health', async (_req, reply) => {
     const { ready } = opts.isReady();

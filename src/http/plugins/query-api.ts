@@ -42,7 +42,8 @@ export function planFromParams(q: Params, defaultDatabase: string, nowUs: number
   const fromText = param(q, 'from') ?? DEFAULT_RANGE;
   const toText = param(q, 'to') ?? 'now';
   const from = parseTimeBound(fromText, nowUs);
-  if (from === undefined) throw bad(`from "${fromText}" is not RFC 3339, epoch ms, now, or relative like -5m`);
+  if (from === undefined)
+    throw bad(`from "${fromText}" is not RFC 3339, epoch ms, now, or relative like -5m`);
   const toBound = parseTimeBound(toText, nowUs);
   if (toBound === undefined) throw bad(`to "${toText}" is not RFC 3339, epoch ms, now, or relative like -5m`);
   // `to` is inclusive for the caller (to=now includes a point written this instant); the store's is exclusive.
@@ -53,14 +54,16 @@ export function planFromParams(q: Params, defaultDatabase: string, nowUs: number
   const intervalText = param(q, 'interval');
   if (intervalText !== undefined) {
     const ms = parseDuration(intervalText);
-    if (ms === undefined || ms <= 0) throw bad(`interval "${intervalText}" is not a duration like 1s, 5m, 1h`);
+    if (ms === undefined || ms <= 0)
+      throw bad(`interval "${intervalText}" is not a duration like 1s, 5m, 1h`);
     interval = Math.round(ms * 1000);
   }
   if (interval !== undefined && agg === 'raw') throw bad('interval needs an aggregate (agg=mean, max, …)');
 
   const fillText = param(q, 'fill') ?? 'none';
   let fill: Fill;
-  if (fillText === 'none' || fillText === 'null' || fillText === 'previous' || fillText === 'linear') fill = fillText;
+  if (fillText === 'none' || fillText === 'null' || fillText === 'previous' || fillText === 'linear')
+    fill = fillText;
   else if (fillText.trim() !== '' && Number.isFinite(Number(fillText))) fill = Number(fillText);
   else throw bad(`fill "${fillText}" is not none, null, previous, linear or a number`);
 
@@ -128,12 +131,14 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
     const q = req.query as Params;
     const limitText = param(q, 'limit') ?? '100';
     const limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw bad('limit must be an integer 1..10000');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      throw bad('limit must be an integer 1..10000');
     const sinceText = param(q, 'since');
     let since: number | undefined;
     if (sinceText !== undefined) {
       since = parseTimeBound(sinceText, opts.nowMicros());
-      if (since === undefined) throw bad(`since "${sinceText}" is not RFC 3339, epoch ms, or relative like -1h`);
+      if (since === undefined)
+        throw bad(`since "${sinceText}" is not RFC 3339, epoch ms, or relative like -1h`);
     }
     const topic = param(q, 'topic');
     const code = param(q, 'code');

@@ -6,7 +6,11 @@ import { decodeValue } from './value.js';
 /** `auto`: a JSON object or array (first byte `{` or `[`) decodes as json, anything else as a plain value. */
 export function decodeAuto(payload: Buffer, ctx: DecodeContext): Record<string, FieldValue> {
   let i = 0;
-  while (i < payload.length && (payload[i] === 0x20 || payload[i] === 0x09 || payload[i] === 0x0a || payload[i] === 0x0d)) i++;
+  while (
+    i < payload.length &&
+    (payload[i] === 0x20 || payload[i] === 0x09 || payload[i] === 0x0a || payload[i] === 0x0d)
+  )
+    i++;
   const first = payload[i];
   return first === 0x7b || first === 0x5b ? decodeJson(payload, ctx) : decodeValue(payload, ctx);
 }

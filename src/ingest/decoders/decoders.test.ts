@@ -41,7 +41,10 @@ describe('value decoder', () => {
 describe('json decoder', () => {
   it('keeps numeric and boolean members, flattens nesting with _', () => {
     expect(
-      decodeJson(buf('{"t":21.5,"ok":true,"name":"x","n":null,"env":{"h":40,"deep":{"p":1}},"arr":[1,2]}'), ctx),
+      decodeJson(
+        buf('{"t":21.5,"ok":true,"name":"x","n":null,"env":{"h":40,"deep":{"p":1}},"arr":[1,2]}'),
+        ctx,
+      ),
     ).toEqual({ t: 21.5, ok: true, env_h: 40, env_deep_p: 1, arr_0: 1, arr_1: 2 });
   });
 

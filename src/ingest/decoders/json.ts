@@ -1,5 +1,5 @@
 import type { FieldValue } from '../../core/point.js';
-import { DecodeError, type DecodeContext, excerpt } from './decoder.js';
+import { type DecodeContext, DecodeError, excerpt } from './decoder.js';
 
 const MAX_DEPTH = 16;
 
@@ -13,19 +13,29 @@ export function decodeJson(payload: Buffer, ctx: DecodeContext): Record<string, 
   try {
     doc = JSON.parse(payload.toString('utf8'));
   } catch (err) {
-    throw new DecodeError('ING_DECODE', `payload ${excerpt(payload)} is not valid JSON: ${(err as Error).message}`);
+    throw new DecodeError(
+      'ING_DECODE',
+      `payload ${excerpt(payload)} is not valid JSON: ${(err as Error).message}`,
+    );
   }
   if (typeof doc === 'number' || typeof doc === 'boolean') {
-    if (typeof doc === 'number' && !Number.isFinite(doc)) throw new DecodeError('ING_DECODE', 'number out of range');
+    if (typeof doc === 'number' && !Number.isFinite(doc))
+      throw new DecodeError('ING_DECODE', 'number out of range');
     return { [ctx.valueField]: doc };
   }
   if (typeof doc !== 'object' || doc === null) {
-    throw new DecodeError('ING_DECODE', `payload ${excerpt(payload)} is JSON but not an object, number or boolean`);
+    throw new DecodeError(
+      'ING_DECODE',
+      `payload ${excerpt(payload)} is JSON but not an object, number or boolean`,
+    );
   }
   const fields: Record<string, FieldValue> = {};
   flatten(doc as Record<string, unknown>, '', fields, 0);
   if (Object.keys(fields).length === 0) {
-    throw new DecodeError('ING_NO_FIELDS', `JSON payload ${excerpt(payload)} has no numeric or boolean members`);
+    throw new DecodeError(
+      'ING_NO_FIELDS',
+      `JSON payload ${excerpt(payload)} has no numeric or boolean members`,
+    );
   }
   return fields;
 }

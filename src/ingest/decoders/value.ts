@@ -1,5 +1,5 @@
 import type { FieldValue } from '../../core/point.js';
-import { DecodeError, type DecodeContext, excerpt } from './decoder.js';
+import { type DecodeContext, DecodeError, excerpt } from './decoder.js';
 
 // A decimal number as devices print it: optional sign, digits, fraction, exponent. Stricter than Number(),
 // which would also accept '', '0x1f', 'Infinity' and whitespace-only payloads.
@@ -23,7 +23,8 @@ export function parsePlainValue(text: string): FieldValue | undefined {
 }
 
 export function decodeValue(payload: Buffer, ctx: DecodeContext): Record<string, FieldValue> {
-  if (payload.length === 0) throw new DecodeError('ING_DECODE', 'empty payload; expected a number or true/false');
+  if (payload.length === 0)
+    throw new DecodeError('ING_DECODE', 'empty payload; expected a number or true/false');
   const value = parsePlainValue(payload.toString('utf8'));
   if (value === undefined) {
     throw new DecodeError('ING_DECODE', `payload ${excerpt(payload)} is not a number or true/false`);

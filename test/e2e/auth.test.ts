@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const run = promisify(execFile);
+
+async function connectError(url: string, opts: mqtt.IClientOptions): Promise<string> {
+  const client = mqtt.connect(url, { ...opts, reconnectPeriod: 0, connectTimeout: 5000 });
+  try {
+    return await new Promise<string>((resolve) => {
+      client.once('connect', () => resolve('connected'));
+      client.once('error', (err) => resolve(String((err as Error & { code?: number }).code ?? err.message)));
+    });
+  } finally {
+    client.end(true);
+  }
+}
+
+describe('secure by default', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer();
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('refuses anonymous and wrong-password MQTT CONNECTs (3.1.1 and 5.0)', async () => {
+    expect(await connectError(srv.mqttUrl, {})).toBe('5'); // not authorized
+    expect(await connectError(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
+    expect(
+      await connectError(srv.mqttUrl, { username: 'admin', password: 'wrong', protocolVersion: 5 }),
+    ).toBe(
+      '134', // 0x86 bad user name or password
+    );
+    expect(await connectError(srv.wsUrl, { username: 'nobody', password: 'x' })).toBe('4');
+    expect(await connectError(srv.mqttUrl, { username: 'admin', password: srv.password })).toBe('connected');
+  });
+
+  it.skipIf(!existsSync('/usr/bin/mosquitto_pub'))('refuses mosquitto_pub without credentials', async () => {
+    const url = new URL(srv.mqttUrl);
+    const err = await run('mosquitto_pub', [
+      '-h',
+      url.hostname,
+      '-p',
+      url.port,
+      '-t',
+      'sensors/a/b',
+      '-m',
+      '1',
+    ]).catch((e: { stderr: string }) => e);
+    expect(String((err as { stderr: string }).stderr)).toMatch(/not authori[sz]ed|refused/i);
+  });
+
+  it('requires credentials on the API but not on health endpoints', async () => {
+    const anon = await srv.api('/api/v1/query?measurement=x', { auth: false });
+    expect(anon.status).toBe(401);
+    expect(anon.headers.get('www-authenticate')).toMatch(/Basic/);
+    expect(await anon.json()).toMatchObject({ code: 'AUTH_REQUIRED' });
+    const wrong = await srv.api('/api/v1/series', { auth: ['admin', 'nope'] });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ code: 'AUTH_INVALID' });
+    const viaParams = await srv.api(`/api/v1/series?u=admin&p=${encodeURIComponent(srv.password)}`, {
+      auth: false,
+    });
+    expect(viaParams.status).toBe(200);
+    for (const path of ['/healthz', '/readyz', '/health', '/metrics']) {
+      expect((await srv.api(path, { auth: false })).status, path).toBe(200);
+    }
+    const ping = await srv.api('/ping', { auth: false });
+    expect(ping.status).toBe(204);
+    expect(ping.headers.get('x-influxdb-version')).toMatch(/sensorhub/);
+  });
+});
+
+describe('--allow-anonymous', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({ flags: { 'allow-anonymous': true } });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('accepts clients without credentials, but still checks given ones', async () => {
+    const client = await mqtt.connectAsync(srv.mqttUrl, { reconnectPeriod: 0 });
+    await client.publishAsync('sensors/anon/temp', '20', { qos: 1 });
+    await client.endAsync();
+    const res = await srv.api('/api/v1/query?measurement=temp&agg=last', { auth: false });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { series: Array<{ value: unknown[] }> }).series[0]?.value).toEqual([20]);
+    expect(await connectError(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
+  });
+});
