@@ -5,13 +5,14 @@ import { Authenticator } from '../auth/authenticator.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics.js';
 import { buildHttpServer } from '../http/server.js';
 import { WriteBatcher } from '../ingest/batcher.js';
 import { DeadLetterWriter } from '../ingest/dead-letters.js';
 import { Ingestor } from '../ingest/ingestor.js';
-import { RuleSet } from '../ingest/rules.js';
+import { compileRule, RuleSet } from '../ingest/rules.js';
 import { QueryService } from '../query/query-service.js';
 import { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
 import type { TimeSeriesStore } from '../storage/store.js';
@@ -55,7 +56,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
 
   try {
     const metrics = new MetricsRegistry();
-    const rules = RuleSet.compile(config.ingest.rules, config.ingest.defaultRules);
+    const rules = compileRules(config);
 
     await mkdir(config.dataDir, { recursive: true });
     const store: TimeSeriesStore = new DuckDbStore({ path: join(config.dataDir, 'sensorhub.duckdb') });
@@ -171,7 +172,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     disposers.push(() => broker.stopListening());
 
     if (config.demo) {
-      const demo = await startDemo({ auth, mqttPort: broker.port, logger: logger.child({ ns: 'demo' }) });
+      const demo = await startDemo({ auth, mqttPort: broker.port, logger });
       disposers.push(() => demo.stop());
     }
 
@@ -202,4 +203,22 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     await rollback();
     throw err;
   }
+}
+
+/** Rule templates are checked before anything starts, and reported like every other config error. */
+function compileRules(config: Config): RuleSet {
+  const errors: string[] = [];
+  config.ingest.rules.forEach((rule, i) => {
+    try {
+      compileRule(rule);
+    } catch (err) {
+      errors.push(`ingest.rules.${i}: ${(err as Error).message}`);
+    }
+  });
+  if (errors.length > 0) {
+    throw new AppError('CFG_INVALID', `invalid configuration:\n  ${errors.join('\n  ')}`, {
+      details: { errors },
+    });
+  }
+  return RuleSet.compile(config.ingest.rules, config.ingest.defaultRules);
 }

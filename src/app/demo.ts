@@ -40,7 +40,7 @@ export async function startDemo(opts: {
   ];
   for (const sim of sims) await sim.start();
   opts.logger.info(
-    'demo devices publishing: sensors/demo-sensor-*/temperature|humidity and /pot (try GET /api/v1/series)',
+    'demo devices publishing: sensors/device-1..3/temperature|humidity and /pot (try GET /api/v1/series)',
   );
   return {
     stop: async () => {

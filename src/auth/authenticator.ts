@@ -52,8 +52,8 @@ export class Authenticator {
         logger.info(
           { user: ADMIN_USERNAME },
           stored === undefined
-            ? 'admin user created from SENSORHUB_ADMIN_PASSWORD'
-            : 'admin password updated from SENSORHUB_ADMIN_PASSWORD',
+            ? 'admin user created with the password from the environment'
+            : 'admin password updated from the environment',
         );
       } else {
         this.#adminHash = stored;

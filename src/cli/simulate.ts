@@ -83,9 +83,10 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
+    // With --count, every device stops by itself after its last message.
+    if (count !== undefined) void sim.finished().then(resolve);
   });
   await sim.stop();
-  logger.info(sim.stats, 'simulator stopped');
   logger.flush();
   return 0;
 }

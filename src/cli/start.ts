@@ -63,16 +63,24 @@ export async function startCommand(argv: string[]): Promise<number> {
   }
 
   const logger = createLogger(config.logLevel);
-  const server = await startServer(config, {
-    logger,
-    clock: systemClock,
-    adminPassword: await adminPasswordFromEnv(process.env),
-    announce: (text) => process.stderr.write(`${text}\n`),
-  }).catch((err: unknown) => {
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config, {
+      logger,
+      clock: systemClock,
+      adminPassword: await adminPasswordFromEnv(process.env),
+      announce: (text) => process.stderr.write(`${text}\n`),
+    });
+  } catch (err) {
+    logger.flush();
+    if (isAppError(err) && err.code === 'CFG_INVALID') {
+      process.stderr.write(`sensorhub: ${err.message}\n`);
+      return 2;
+    }
     logger.fatal({ err }, 'sensorhub could not start');
     logger.flush();
     throw err;
-  });
+  }
 
   await new Promise<void>((resolve) => {
     let signals = 0;

@@ -29,7 +29,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 'info',
     env: 'SENSORHUB_LOG_LEVEL',
     flag: 'log-level',
-    help: 'fatal, error, warn, info, debug or trace.',
+    help: 'fatal, error, warn, info, debug, trace or silent.',
   },
   {
     key: 'demo',

@@ -2,10 +2,15 @@ import { z } from 'zod';
 import { parseByteSize, parseDuration } from '../core/duration.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const bool = z.union([
-  z.boolean(),
-  z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
-]);
+const bool = z.union(
+  [
+    z.boolean(),
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'])
+      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  ],
+  { error: 'expected true or false' },
+);
 const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
   const n = parseByteSize(v);

@@ -14,7 +14,7 @@ export const ERROR_CODES = {
   ING_DECODE: { status: 400, summary: 'The payload does not decode in the format its rule expects.' },
   ING_NO_FIELDS: {
     status: 400,
-    summary: 'The payload decoded, but no numeric, boolean or string field came out of it.',
+    summary: 'The payload decoded, but no numeric or boolean field came out of it.',
   },
   ING_TOO_LARGE: { status: 413, summary: 'The payload is larger than ingest.maxPayloadSize.' },
   ING_INVALID_POINT: { status: 400, summary: 'The point has an empty measurement, field name or tag.' },

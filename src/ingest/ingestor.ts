@@ -12,7 +12,7 @@ export interface IngestMessage {
   readonly clientId: string;
   readonly topic: string;
   readonly payload: Buffer;
-  /** The points' time unless the payload carries its own. */
+  /** The points' time (payload timestamps come with timestamp-aware rules). */
   readonly receivedAt: EpochMicros;
 }
 
