@@ -34,6 +34,7 @@ export class Authenticator {
   /** In-process users (the --demo devices): random tokens held only in memory, gone at exit. */
   readonly #ephemeral = new Map<string, string>();
   readonly #cache = new Map<string, { username: string; until: number }>();
+  readonly #inflight = new Map<string, Promise<Principal | null>>();
 
   constructor(private readonly opts: AuthenticatorOptions) {}
 
@@ -97,10 +98,20 @@ export class Authenticator {
     const now = this.opts.clock.nowMs();
     const hit = this.#cache.get(cacheKey);
     if (hit && hit.until > now) return { username: hit.username, role: 'admin' };
+    // A reconnect storm of devices sharing a credential runs scrypt once, not once per CONNECT.
+    let pending = this.#inflight.get(cacheKey);
+    if (!pending) {
+      pending = this.#verifySlow(username, password, cacheKey).finally(() => this.#inflight.delete(cacheKey));
+      this.#inflight.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  async #verifySlow(username: string, password: string, cacheKey: string): Promise<Principal | null> {
     if (username !== ADMIN_USERNAME || this.#adminHash === undefined) return null;
     if (!(await verifyPassword(password, this.#adminHash))) return null;
     if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
-    this.#cache.set(cacheKey, { username, until: now + CACHE_TTL_MS });
+    this.#cache.set(cacheKey, { username, until: this.opts.clock.nowMs() + CACHE_TTL_MS });
     return { username, role: 'admin' };
   }
 }

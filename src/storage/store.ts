@@ -78,7 +78,9 @@ export interface DeadLetterFilter {
 }
 
 export interface StoreStats {
+  /** Distinct (database, measurement, tag set, field), as InfluxDB 2 counts series. */
   readonly series: number;
+  /** Stored field values; a value replaced by a later write of the same point counts once. */
   readonly samples: number;
   readonly deadLetters: number;
 }
@@ -91,7 +93,8 @@ export interface StoreStats {
  * survives a crash; when it rejects (AppError STO_*), none is. Same-point semantics follow InfluxDB: a point
  * with the same database, measurement, tag set and time as a stored one merges its fields over the stored
  * fields (a field written again is replaced, others are kept), so a re-delivered message never double-counts.
- * A field keeps the type of its first write; a point whose field has another type is refused with
+ * A field keeps the type of its first write (per database and measurement, as in InfluxDB: one field name has
+ * one type across all series of a measurement); a point whose field has another type is refused with
  * STO_FIELD_TYPE_CONFLICT (and only that point: `write` returns the refused points, the rest commit).
  */
 export interface TimeSeriesStore {

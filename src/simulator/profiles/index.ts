@@ -1,0 +1,19 @@
+import { potProfile } from './pot.js';
+import type { Profile } from './profile.js';
+import { sensorsProfile } from './sensors.js';
+
+export type { Profile, SimMessage } from './profile.js';
+
+/** Every profile, by the name users pass to `--profile`. Adding one means one file and one line here. */
+export const PROFILES = {
+  sensors: sensorsProfile,
+  pot: potProfile,
+} as const satisfies Record<string, Profile>;
+
+export type ProfileName = keyof typeof PROFILES;
+
+export const profileNames = Object.keys(PROFILES) as ProfileName[];
+
+export function isProfileName(name: string): name is ProfileName {
+  return Object.hasOwn(PROFILES, name);
+}

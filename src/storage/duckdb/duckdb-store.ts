@@ -1,0 +1,345 @@
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import {
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  DuckDBInstance,
+  type DuckDBValue,
+} from '@duckdb/node-api';
+import { AppError, errorMessage } from '../../core/errors.js';
+import type { FieldType, Point } from '../../core/point.js';
+import {
+  compareStrings,
+  tagsMatch,
+  validateAggregateType,
+  validateDeadLetterFilter,
+  validatePointTimes,
+  validateQuery,
+} from '../semantics.js';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  QueryResult,
+  SeriesFilter,
+  SeriesInfo,
+  SeriesQuery,
+  StoreStats,
+  TimeSeriesStore,
+  WriteOutcome,
+} from '../store.js';
+import { type Appenders, appendChunks, discardAppenders, openAppenders } from './appenders.js';
+import { Catalog, type CatalogEntry } from './catalog.js';
+import { deadLetterChunks, keyChunks, sampleChunks, seriesChunks } from './chunks.js';
+import { deadLetterSql, decodeDeadLetters } from './dead-letter-sql.js';
+import { compileSeriesQuery, decodeSeriesRows } from './query-sql.js';
+import { createSchema, loadState, OVERWRITE_TABLE } from './schema.js';
+import { SerialQueue } from './serial-queue.js';
+import { planWrite, type WritePlan } from './write-plan.js';
+
+export interface DuckDbStoreOptions {
+  /** A database file (created, with its directory, if missing) or ':memory:'. */
+  readonly path: string;
+  /**
+   * Fault injection for tests: runs inside every write transaction just before COMMIT. A throw there
+   * fails the transaction exactly as a storage error would.
+   */
+  readonly beforeCommit?: () => void | Promise<void>;
+}
+
+interface OpenDatabase {
+  readonly instance: DuckDBInstance;
+  /** Every transaction; one at a time through #writes. */
+  readonly writer: DuckDBConnection;
+  /** Every read; one at a time through #reads, so reads never wait behind a commit. */
+  readonly reader: DuckDBConnection;
+  /** Undefined after a failed transaction, until the next one reopens them. */
+  appenders: Appenders | undefined;
+  /** Resolved path while this store holds the file. */
+  readonly file: string | undefined;
+}
+
+/**
+ * Two DuckDB instances on one file in one process both open it (DuckDB's file lock is per process) and
+ * then corrupt it; this refuses the second store instead.
+ */
+const filesInUse = new Set<string>();
+
+const EMPTY: QueryResult = { series: [], truncated: false };
+
+/** The embedded default driver. Layout and write path: schema.ts, write-plan.ts. */
+export class DuckDbStore implements TimeSeriesStore {
+  readonly #options: DuckDbStoreOptions;
+  readonly #writes = new SerialQueue();
+  readonly #reads = new SerialQueue();
+  #db: OpenDatabase | undefined;
+  #closing = false;
+  #lastWriteFailed = false;
+  #catalog = new Catalog();
+  #samples = 0;
+  #deadLetters = 0;
+
+  constructor(options: DuckDbStoreOptions) {
+    this.#options = options;
+  }
+
+  async start(): Promise<void> {
+    if (this.#db !== undefined) throw new Error('DuckDbStore is already started');
+    const { path } = this.#options;
+    const file = path === ':memory:' ? undefined : resolve(path);
+    if (file !== undefined) {
+      if (filesInUse.has(file)) throw new AppError('STO_CLOSED', `${file} is already open in this process`);
+      filesInUse.add(file);
+    }
+    let instance: DuckDBInstance | undefined;
+    const connections: DuckDBConnection[] = [];
+    try {
+      if (file !== undefined) await mkdir(dirname(file), { recursive: true });
+      instance = await DuckDBInstance.create(path);
+      const writer = await instance.connect();
+      connections.push(writer);
+      const reader = await instance.connect();
+      connections.push(reader);
+      await createSchema(writer);
+      const state = await loadState(writer);
+      const catalog = new Catalog();
+      for (const e of state.entries) catalog.add(e);
+      for (const [sid, time] of state.maxTime) catalog.raiseMaxTime(sid, time);
+      const appenders = await openAppenders(writer);
+      this.#catalog = catalog;
+      this.#samples = state.samples;
+      this.#deadLetters = state.deadLetters;
+      this.#lastWriteFailed = false;
+      this.#db = { instance, writer, reader, appenders, file };
+    } catch (err) {
+      for (const c of connections) c.closeSync();
+      instance?.closeSync();
+      if (file !== undefined) filesInUse.delete(file);
+      throw new AppError('STO_CLOSED', `cannot open DuckDB database ${path}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async stop(): Promise<void> {
+    const db = this.#db;
+    if (db === undefined) return;
+    this.#closing = true;
+    try {
+      await this.#writes.drain();
+      await this.#reads.drain();
+      if (db.appenders !== undefined) discardAppenders(db.appenders);
+      // Connections hold the database open; DuckDB checkpoints the WAL when the instance closes last.
+      db.reader.closeSync();
+      db.writer.closeSync();
+      db.instance.closeSync();
+    } finally {
+      if (db.file !== undefined) filesInUse.delete(db.file);
+      this.#db = undefined;
+      this.#closing = false;
+    }
+  }
+
+  async write(points: readonly Point[]): Promise<WriteOutcome> {
+    this.#assertOpen();
+    validatePointTimes(points);
+    return this.#writes.run(() => this.#writeBatch(points));
+  }
+
+  async query(q: SeriesQuery): Promise<QueryResult> {
+    const db = this.#assertOpen();
+    validateQuery(q);
+    const type = this.#catalog.fieldType(q.database, q.measurement, q.field);
+    if (type === undefined) return EMPTY;
+    validateAggregateType(q, type);
+    if (q.to <= q.from) return EMPTY;
+    const series = this.#catalog
+      .entriesOf(q.database, q.measurement)
+      .filter((e) => e.field === q.field && tagsMatch(e.tags, q.tags))
+      .sort(bySeriesKey);
+    if (series.length === 0) return EMPTY;
+    const sql = compileSeriesQuery(q, series, type);
+    const columns = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql)).getColumns());
+    return decodeSeriesRows(columns, q, series, type);
+  }
+
+  async listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
+    this.#assertOpen();
+    const grouped = new Map<string, { first: CatalogEntry; fields: Record<string, FieldType> }>();
+    for (const e of this.#catalog.entries()) {
+      if (filter.database !== undefined && e.database !== filter.database) continue;
+      if (filter.measurement !== undefined && e.measurement !== filter.measurement) continue;
+      const g = grouped.get(e.identity);
+      if (g === undefined) grouped.set(e.identity, { first: e, fields: { [e.field]: e.type } });
+      else g.fields[e.field] = e.type;
+    }
+    return [...grouped.values()]
+      .sort((a, b) => compareStrings(a.first.database, b.first.database) || bySeriesKey(a.first, b.first))
+      .map(({ first, fields }) => ({
+        database: first.database,
+        measurement: first.measurement,
+        tags: { ...first.tags },
+        fields: Object.fromEntries(Object.entries(fields).sort(([a], [b]) => compareStrings(a, b))),
+      }));
+  }
+
+  async listDatabases(): Promise<string[]> {
+    this.#assertOpen();
+    return [...new Set(this.#catalog.entries().map((e) => e.database))].sort(compareStrings);
+  }
+
+  async appendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
+    this.#assertOpen();
+    if (letters.length === 0) return;
+    await this.#writes.run(() =>
+      this.#transaction(
+        'append dead letters',
+        () => deadLetterChunks(letters),
+        async (a, chunks) => appendChunks(a.deadLetters, chunks),
+      ),
+    );
+    this.#deadLetters += letters.length;
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    const db = this.#assertOpen();
+    validateDeadLetterFilter(filter);
+    const { sql, params } = deadLetterSql(filter);
+    const rows = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql, params)).getRows());
+    return decodeDeadLetters(rows);
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const db = this.#assertOpen();
+    const rows = await this.#reads.run(async () =>
+      (await db.reader.runAndReadAll('SELECT value FROM meta WHERE key = $key', { key })).getRows(),
+    );
+    const value: DuckDBValue | undefined = rows[0]?.[0];
+    return value === undefined || value === null ? undefined : String(value);
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    const db = this.#assertOpen();
+    await this.#writes.run(() =>
+      this.#transaction('set meta', noPreparation, async () => {
+        await db.writer.run(
+          'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          { key, value },
+        );
+      }),
+    );
+  }
+
+  isWritable(): boolean {
+    return this.#db !== undefined && !this.#closing && !this.#lastWriteFailed;
+  }
+
+  stats(): StoreStats {
+    return { series: this.#catalog.seriesCount, samples: this.#samples, deadLetters: this.#deadLetters };
+  }
+
+  async #writeBatch(points: readonly Point[]): Promise<WriteOutcome> {
+    if (points.length === 0) return { written: 0, refused: [] };
+    const { plan, deleted } = await this.#transaction(
+      'write',
+      () => prepareBatch(points, this.#catalog),
+      async (a, batch) => {
+        if (batch.series.length > 0) appendChunks(a.series, batch.series);
+        const removed = batch.keys.length > 0 ? await this.#deleteOverwritten(a, batch) : 0;
+        if (batch.samples.length > 0) appendChunks(a.samples, batch.samples);
+        return { plan: batch.plan, deleted: removed };
+      },
+    );
+    this.#catalog.apply({ entries: plan.newEntries, maxTime: plan.maxTime });
+    this.#samples += plan.sid.length - deleted;
+    return { written: plan.written, refused: plan.refused };
+  }
+
+  /** Removes the stored samples this batch replaces; returns how many there were. */
+  async #deleteOverwritten(a: Appenders, batch: PreparedBatch): Promise<number> {
+    const { writer } = this.#requireDb();
+    appendChunks(a.overwriteKeys, batch.keys);
+    const { overwriteFrom, overwriteTo } = batch.plan;
+    // The time bounds let DuckDB skip row groups by their zone maps instead of scanning all of samples.
+    const result = await writer.run(
+      `DELETE FROM samples USING ${OVERWRITE_TABLE} k
+       WHERE samples.sid = k.sid AND samples.ts = k.ts
+         AND samples.ts BETWEEN make_timestamp(${overwriteFrom}::BIGINT) AND make_timestamp(${overwriteTo}::BIGINT)`,
+    );
+    await writer.run(`DELETE FROM ${OVERWRITE_TABLE}`);
+    return result.rowsChanged;
+  }
+
+  /**
+   * One explicit transaction on the write connection. Must run inside #writes. `prepare` (pure JS work:
+   * planning, filling chunks) runs while BEGIN makes its trip through the thread pool; `body` runs inside
+   * the transaction. On any failure the transaction is rolled back, buffered appender rows are discarded,
+   * and STO_WRITE_FAILED is thrown.
+   */
+  async #transaction<P, T>(
+    what: string,
+    prepare: () => P,
+    body: (appenders: Appenders, prepared: P) => Promise<T>,
+  ): Promise<T> {
+    const db = this.#requireDb();
+    let began = false;
+    let begin: Promise<void> | undefined;
+    try {
+      db.appenders ??= await openAppenders(db.writer);
+      begin = db.writer.run('BEGIN').then(() => {
+        began = true;
+      });
+      const prepared = prepare();
+      await begin;
+      const result = await body(db.appenders, prepared);
+      await this.#options.beforeCommit?.();
+      await db.writer.run('COMMIT');
+      this.#lastWriteFailed = false;
+      return result;
+    } catch (err) {
+      this.#lastWriteFailed = true;
+      // If prepare threw, BEGIN may still be running on the connection; let it land before touching it.
+      await begin?.catch(() => undefined);
+      // Appenders before ROLLBACK: their buffered rows must not outlive the transaction (see discardAppender).
+      if (db.appenders !== undefined) discardAppenders(db.appenders);
+      db.appenders = undefined;
+      // A failed COMMIT has already ended the transaction; ROLLBACK then only reports that.
+      if (began) await db.writer.run('ROLLBACK').catch(() => undefined);
+      throw new AppError('STO_WRITE_FAILED', `${what} failed: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  #assertOpen(): OpenDatabase {
+    if (this.#db === undefined || this.#closing) {
+      throw new AppError('STO_CLOSED', 'the DuckDB store is not started or is stopping');
+    }
+    return this.#db;
+  }
+
+  #requireDb(): OpenDatabase {
+    if (this.#db === undefined) throw new Error('DuckDbStore used after stop');
+    return this.#db;
+  }
+}
+
+interface PreparedBatch {
+  readonly plan: WritePlan;
+  readonly series: DuckDBDataChunk[];
+  readonly keys: DuckDBDataChunk[];
+  readonly samples: DuckDBDataChunk[];
+}
+
+function prepareBatch(points: readonly Point[], catalog: Catalog): PreparedBatch {
+  const plan = planWrite(points, catalog);
+  return {
+    plan,
+    series: seriesChunks(plan.newEntries),
+    keys: keyChunks(plan.sid, plan.time, plan.overwrite),
+    samples: sampleChunks(plan.sid, plan.time, plan.value),
+  };
+}
+
+function noPreparation(): void {}
+
+function bySeriesKey(a: CatalogEntry, b: CatalogEntry): number {
+  return compareStrings(a.key, b.key) || compareStrings(a.identity, b.identity);
+}

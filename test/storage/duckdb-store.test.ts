@@ -1,0 +1,179 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Point } from '../../src/core/point.js';
+import { DuckDbStore, type DuckDbStoreOptions } from '../../src/storage/duckdb/duckdb-store.js';
+import { storeContract } from './store-contract.js';
+import { expectAppError, HOUR, point, query, SECOND, T0 } from './store-fixtures.js';
+
+storeContract('duckdb (file)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sensorhub-duckdb-'));
+  return {
+    store: new DuckDbStore({ path: join(dir, 'data', 'store.duckdb') }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+storeContract('duckdb (:memory:)', async () => ({
+  store: new DuckDbStore({ path: ':memory:' }),
+  cleanup: async () => {},
+}));
+
+/** Counts rows straight from the file, bypassing the store and its in-memory state. */
+async function countRows(path: string): Promise<{ series: number; samples: number }> {
+  const instance = await DuckDBInstance.create(path);
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(
+      'SELECT (SELECT count(*) FROM series)::INTEGER, (SELECT count(*) FROM samples)::INTEGER',
+    );
+    const [series, samples] = reader.getRows()[0] as [number, number];
+    return { series, samples };
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+describe('DuckDbStore', () => {
+  let dir: string;
+  let path: string;
+  const open: DuckDbStore[] = [];
+
+  const startStore = async (options: Partial<DuckDbStoreOptions> = {}): Promise<DuckDbStore> => {
+    const store = new DuckDbStore({ path, ...options });
+    await store.start();
+    open.push(store);
+    return store;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sensorhub-duckdb-'));
+    path = join(dir, 'nested', 'dir', 'store.duckdb');
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the database file and its directory', async () => {
+    const store = await startStore();
+    await store.stop();
+    expect((await stat(path)).isFile()).toBe(true);
+  });
+
+  it('reopens a file with its data, catalog and same-point semantics intact', async () => {
+    const first = await startStore();
+    await first.write([
+      point({ usage: 1, up: true }, T0, { host: 'a' }),
+      point({ usage: 2 }, T0 + SECOND, { host: 'a' }),
+      point({ usage: 3 }, T0, { host: 'b' }),
+    ]);
+    await first.appendDeadLetters([
+      {
+        time: T0,
+        source: 'mqtt',
+        clientId: 'c',
+        topic: 't',
+        payload: Buffer.from('x'),
+        payloadSize: 1,
+        rule: 'r',
+        code: 'ING_DECODE',
+        message: 'm',
+      },
+    ]);
+    await first.setMeta('k', 'v');
+    const seriesBefore = await first.listSeries({});
+    await first.stop();
+
+    const second = await startStore();
+    expect(await second.listSeries({})).toEqual(seriesBefore);
+    expect(second.stats()).toEqual({ series: 3, samples: 4, deadLetters: 1 });
+    expect(await second.getMeta('k')).toBe('v');
+    // At or before the reloaded max time: must replace, not duplicate.
+    await second.write([
+      point({ usage: 10 }, T0, { host: 'a' }),
+      point({ usage: 4 }, T0 + 2 * SECOND, { host: 'b' }),
+    ]);
+    const series = (await second.query(query())).series;
+    expect(series.map((s) => [s.tags.host, s.time, s.value])).toEqual([
+      ['a', [T0, T0 + SECOND], [10, 2]],
+      ['b', [T0, T0 + 2 * SECOND], [3, 4]],
+    ]);
+    // Type of a field is remembered across restarts.
+    const outcome = await second.write([point({ up: 1 }, T0 + 5 * SECOND, { host: 'a' })]);
+    expect(outcome.refused.map((r) => r.code)).toEqual(['STO_FIELD_TYPE_CONFLICT']);
+    // New catalog ids do not collide with reloaded ones.
+    await second.write([point({ usage: 99 }, T0, { host: 'c' })]);
+    expect((await second.query(query({ tags: { host: 'a' } }))).series[0]?.value).toEqual([10, 2]);
+    expect((await second.query(query({ tags: { host: 'c' } }))).series[0]?.value).toEqual([99]);
+    expect(second.stats()).toEqual({ series: 4, samples: 6, deadLetters: 1 });
+  });
+
+  it('rolls a failed batch back completely: samples, deletes, catalog and counters', async () => {
+    let fail = false;
+    const store = await startStore({
+      beforeCommit: () => {
+        if (fail) throw new Error('injected fault');
+      },
+    });
+    await store.write([point({ usage: 1 }, T0), point({ usage: 2 }, T0 + SECOND)]);
+    const statsBefore = store.stats();
+    const seriesBefore = await store.listSeries({});
+
+    fail = true;
+    const err = await expectAppError(
+      store.write([
+        point({ usage: 100 }, T0), // replaces a stored sample: exercises the delete
+        point({ usage: 3 }, T0 + 2 * SECOND),
+        point({ usage: 5, idle: 1 }, T0, { host: 'new' }), // new catalog rows
+      ]),
+      'STO_WRITE_FAILED',
+    );
+    expect((err.cause as Error).message).toBe('injected fault');
+    expect(store.isWritable()).toBe(false);
+    expect(store.stats()).toEqual(statsBefore);
+    expect(await store.listSeries({})).toEqual(seriesBefore);
+    expect((await store.query(query())).series.map((s) => s.value)).toEqual([[1, 2]]);
+
+    fail = false;
+    await store.write([point({ usage: 7 }, T0, { host: 'new' })]);
+    expect(store.isWritable()).toBe(true);
+    expect((await store.query(query({ tags: { host: 'new' } }))).series[0]?.value).toEqual([7]);
+    await store.stop();
+    expect(await countRows(path)).toEqual({ series: 2, samples: 3 });
+  });
+
+  it('refuses a second store on a file that is already open', async () => {
+    await startStore();
+    await expectAppError(new DuckDbStore({ path }).start(), 'STO_CLOSED');
+  });
+
+  it('serializes concurrent writes and lets stop wait for them', async () => {
+    const store = await startStore();
+    const writes = Array.from({ length: 20 }, (_, i) => store.write([point({ usage: i }, T0 + i * SECOND)]));
+    const stopped = store.stop();
+    await expect(Promise.all(writes)).resolves.toHaveLength(20);
+    await stopped;
+    const reopened = await startStore();
+    expect((await reopened.query(query({ aggregate: 'count' }))).series[0]?.value).toEqual([20]);
+  });
+
+  it('writes a 200k-sample batch in one transaction', async () => {
+    const store = await startStore();
+    const points: Point[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      points.push(
+        point({ usage: i, up: i % 2 === 0 }, T0 + Math.floor(i / 1000) * SECOND, { host: `h${i % 1000}` }),
+      );
+    }
+    expect(await store.write(points)).toEqual({ written: 100_000, refused: [] });
+    expect(store.stats()).toEqual({ series: 2000, samples: 200_000, deadLetters: 0 });
+    const r = await store.query(query({ aggregate: 'count', interval: HOUR }));
+    expect(r.series).toHaveLength(1000);
+    expect(r.series.reduce((n, s) => n + (s.value[0] as number), 0)).toBe(100_000);
+  });
+});
