@@ -30,7 +30,9 @@ const READY_TIMEOUT_MS = 60_000;
  */
 export async function startSensorhub(password: string, cpu: number | undefined): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'sensorhub-bench-'));
-  const args = [SENSORHUB_MAIN, 'start', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0'];
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses it).
+  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const args = [...nodeArgs, SENSORHUB_MAIN, 'start', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0'];
   const child = spawnTracked(
     process.execPath,
     args,

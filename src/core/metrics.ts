@@ -32,6 +32,18 @@ export class Counter implements Metric {
     this.#values.set(key, (this.#values.get(key) ?? 0) + by);
   }
 
+  /** A handle for one label set, with its key computed once: for per-message hot paths. */
+  with(labels: Labels): { inc(by?: number): void } {
+    const key = labelKey(labels);
+    if (!this.#values.has(key)) this.#values.set(key, 0);
+    const values = this.#values;
+    return {
+      inc(by = 1) {
+        values.set(key, (values.get(key) as number) + by);
+      },
+    };
+  }
+
   get(labels?: Labels): number {
     return this.#values.get(labelKey(labels)) ?? 0;
   }

@@ -42,13 +42,22 @@ export class WriteBatcher {
   }
 
   /** Resolves with the points the store refused (by index into `points`) once the rest is committed. */
-  async submit(points: readonly Point[]): Promise<RefusedPoint[]> {
-    if (this.#stopped) throw new AppError('STO_CLOSED', 'the server is shutting down');
-    if (points.length === 0) return [];
+  submit(points: readonly Point[]): Promise<RefusedPoint[]> {
+    if (this.#stopped) return Promise.reject(new AppError('STO_CLOSED', 'the server is shutting down'));
+    if (points.length === 0) return Promise.resolve([]);
+    if (this.#queuedPoints >= this.opts.maxPendingPoints) return this.#submitWhenRoom(points);
+    return this.#enqueue(points);
+  }
+
+  async #submitWhenRoom(points: readonly Point[]): Promise<RefusedPoint[]> {
     while (this.#queuedPoints >= this.opts.maxPendingPoints) {
       await new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
       if (this.#stopped) throw new AppError('STO_CLOSED', 'the server is shutting down');
     }
+    return this.#enqueue(points);
+  }
+
+  #enqueue(points: readonly Point[]): Promise<RefusedPoint[]> {
     return new Promise<RefusedPoint[]>((resolve, reject) => {
       this.#queue.push({ points, resolve, reject });
       this.#queuedPoints += points.length;
@@ -82,16 +91,16 @@ export class WriteBatcher {
   }
 
   #startWrite(): void {
-    const batch: Submission[] = [];
+    // Take as many whole submissions as fit, with one slice per batch (Array#shift per item is O(n) each).
+    let n = 0;
     let count = 0;
-    while (
-      this.#queue.length > 0 &&
-      (count === 0 || count + (this.#queue[0] as Submission).points.length <= this.opts.maxBatchPoints)
-    ) {
-      const s = this.#queue.shift() as Submission;
-      batch.push(s);
+    for (const s of this.#queue) {
+      if (n > 0 && count + s.points.length > this.opts.maxBatchPoints) break;
       count += s.points.length;
+      n++;
     }
+    const batch = n === this.#queue.length ? this.#queue : this.#queue.slice(0, n);
+    this.#queue = n === this.#queue.length ? [] : this.#queue.slice(n);
     if (batch.length === 0) return;
     this.#writing = this.#commit(batch, count).finally(() => {
       this.#queuedPoints -= count;

@@ -47,8 +47,13 @@ const REJECT_LOG_EVERY_MS = 10_000;
 export class Ingestor {
   #lastRejectLog = 0;
   #rejectsSinceLog = 0;
+  readonly #storedCount: { inc(by?: number): void };
+  readonly #skippedCount: { inc(by?: number): void };
 
-  constructor(private readonly opts: IngestorOptions) {}
+  constructor(private readonly opts: IngestorOptions) {
+    this.#storedCount = opts.messages.with({ result: 'stored' });
+    this.#skippedCount = opts.messages.with({ result: 'skipped' });
+  }
 
   /** Pure decoding step: what a message would become. Used by ingest() and by tests and tools. */
   decode(msg: IngestMessage): Decoded {
@@ -80,7 +85,7 @@ export class Ingestor {
     const decoded = this.decode(msg);
     switch (decoded.kind) {
       case 'skip':
-        this.opts.messages.inc({ result: 'skipped' });
+        this.#skippedCount.inc();
         return { kind: 'skipped' };
       case 'reject':
         this.#reject(msg, decoded.rule, decoded.code, decoded.message);
@@ -99,7 +104,7 @@ export class Ingestor {
           this.#reject(msg, decoded.rule, first.code, first.message);
           return { kind: 'rejected', code: first.code, message: first.message };
         }
-        this.opts.messages.inc({ result: 'stored' });
+        this.#storedCount.inc();
         this.opts.points.inc(undefined, decoded.points.length);
         this.opts.onStored?.(decoded.points);
         return { kind: 'stored', points: decoded.points.length };

@@ -82,9 +82,10 @@ export class RuleSet {
   }
 
   match(topic: string, clientId: string): RuleMatch | undefined {
+    const levels = topic.split('/');
     for (const rule of this.rules) {
-      const named = rule.topic.match(topic);
-      if (named) return { rule, vars: { named, topic, levels: topic.split('/'), clientId } };
+      const named = rule.topic.matchLevels(topic, levels);
+      if (named) return { rule, vars: { named, topic, levels, clientId } };
     }
     return undefined;
   }

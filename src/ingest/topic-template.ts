@@ -7,6 +7,8 @@ export interface TopicTemplate {
   readonly names: readonly string[];
   /** Returns the named values, or undefined when the topic does not match. */
   match(topic: string): Record<string, string> | undefined;
+  /** The same, for a topic already split into levels. */
+  matchLevels(topic: string, parts: readonly string[]): Record<string, string> | undefined;
 }
 
 type Level =
@@ -46,9 +48,11 @@ export function compileTopicTemplate(source: string): TopicTemplate {
     source,
     names,
     match(topic: string) {
+      return this.matchLevels(topic, topic.split('/'));
+    },
+    matchLevels(topic: string, parts: readonly string[]) {
       // [MQTT-4.7.2-1] filters starting with a wildcard do not match $-topics.
       if (topic.startsWith('$') && levels[0]?.kind !== 'literal') return undefined;
-      const parts = topic.split('/');
       const out: Record<string, string> = {};
       for (let i = 0; i < levels.length; i++) {
         const level = levels[i] as Level;
@@ -114,5 +118,12 @@ export function compileStringTemplate(source: string, allowed: readonly string[]
     const constant = source;
     return { render: () => constant };
   }
-  return { render: (v) => pieces.map((p) => p(v)).join('') };
+  if (pieces.length === 1) return { render: pieces[0] as (v: TemplateVars) => string };
+  return {
+    render: (v) => {
+      let out = '';
+      for (const piece of pieces) out += piece(v);
+      return out;
+    },
+  };
 }

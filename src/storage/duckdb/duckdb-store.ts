@@ -94,7 +94,7 @@ export class DuckDbStore implements TimeSeriesStore {
     const connections: DuckDBConnection[] = [];
     try {
       if (file !== undefined) await mkdir(dirname(file), { recursive: true });
-      instance = await DuckDBInstance.create(path);
+      instance = await DuckDBInstance.create(path, { memory_limit: '128MB', threads: '1' });
       const writer = await instance.connect();
       connections.push(writer);
       const reader = await instance.connect();
