@@ -32,7 +32,17 @@ export async function startSensorhub(password: string, cpu: number | undefined):
   const dataDir = await mkdtemp(join(tmpdir(), 'sensorhub-bench-'));
   // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server (NODE_OPTIONS refuses it).
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const args = [...nodeArgs, SENSORHUB_MAIN, 'start', '--data-dir', dataDir, '--mqtt-port', '0', '--http-port', '0'];
+  const args = [
+    ...nodeArgs,
+    SENSORHUB_MAIN,
+    'start',
+    '--data-dir',
+    dataDir,
+    '--mqtt-port',
+    '0',
+    '--http-port',
+    '0',
+  ];
   const child = spawnTracked(
     process.execPath,
     args,

@@ -14,8 +14,8 @@ import { DeadLetterWriter } from '../ingest/dead-letters.js';
 import { Ingestor } from '../ingest/ingestor.js';
 import { compileRule, RuleSet } from '../ingest/rules.js';
 import { QueryService } from '../query/query-service.js';
-import { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
 import type { TimeSeriesStore } from '../storage/store.js';
+import { WorkerStore } from '../storage/worker/worker-store.js';
 import { startDemo } from './demo.js';
 
 export interface AppEnv {
@@ -59,7 +59,14 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     const rules = compileRules(config);
 
     await mkdir(config.dataDir, { recursive: true });
-    const store: TimeSeriesStore = new DuckDbStore({ path: join(config.dataDir, 'sensorhub.duckdb') });
+    const store: TimeSeriesStore = new WorkerStore({
+      path: join(config.dataDir, 'sensorhub.duckdb'),
+      onCrash: (err) =>
+        logger.fatal(
+          { err },
+          'the store thread died: nothing more is stored or acknowledged; restart sensorhub',
+        ),
+    });
     await store.start();
     disposers.push(() => store.stop());
 

@@ -7,7 +7,7 @@ import mqttPacket from 'mqtt-packet';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/logger.js';
-import type { Ingestor } from '../ingest/ingestor.js';
+import type { Ingestor, IngestVerdict } from '../ingest/ingestor.js';
 import { RedeliveryCache } from './redelivery-cache.js';
 
 export interface EmbeddedBrokerOptions {
@@ -168,28 +168,45 @@ export class EmbeddedBroker {
         : now;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
 
-    this.opts.ingestor
-      .ingest({ source: 'mqtt', clientId: client.id, topic: packet.topic, payload, receivedAt })
-      .then(
-        (verdict) => {
-          if (verdict.kind !== 'rejected' || client.version !== 5) return done(null);
-          // MQTT 5 can say why: answer with PUBACK/PUBREC 0x99 ourselves and tell aedes not to ack or
-          // forward. MQTT 3.1.1 cannot carry a failure in PUBACK, so there the message is acked and
-          // forwarded like any other, and the dead-letter record is the trace.
-          this.#answer(client, packet, RC_PAYLOAD_FORMAT_INVALID, `${verdict.code}: ${verdict.message}`);
+    const verdict = this.opts.ingestor.ingest({
+      source: 'mqtt',
+      clientId: client.id,
+      topic: packet.topic,
+      payload,
+      receivedAt,
+    });
+    if (!(verdict instanceof Promise)) {
+      this.#settle(client, packet, verdict, done);
+      return;
+    }
+    verdict.then(
+      (v) => this.#settle(client, packet, v, done),
+      (err: unknown) => {
+        // Not stored, so not acknowledged: MQTT 5 gets an error reason code, 3.1.1 loses the connection
+        // and re-sends the publish when it reconnects.
+        if (client.version === 5) {
+          this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${(err as Error).message}; retry later`);
           done(null);
-        },
-        (err: unknown) => {
-          // Not stored, so not acknowledged: MQTT 5 gets an error reason code, 3.1.1 loses the connection
-          // and re-sends the publish when it reconnects.
-          if (client.version === 5) {
-            this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${(err as Error).message}; retry later`);
-            done(null);
-          } else {
-            done(err as Error);
-          }
-        },
-      );
+        } else {
+          done(err as Error);
+        }
+      },
+    );
+  }
+
+  #settle(
+    client: Client,
+    packet: FlaggedPacket,
+    verdict: IngestVerdict,
+    done: (error?: Error | null) => void,
+  ): void {
+    if (verdict.kind === 'rejected' && client.version === 5) {
+      // MQTT 5 can say why: answer with PUBACK/PUBREC 0x99 ourselves and tell aedes not to ack or
+      // forward. MQTT 3.1.1 cannot carry a failure in PUBACK, so there the message is acked and
+      // forwarded like any other, and the dead-letter record is the trace.
+      this.#answer(client, packet, RC_PAYLOAD_FORMAT_INVALID, `${verdict.code}: ${verdict.message}`);
+    }
+    done(null);
   }
 
   #answer(client: Client, packet: FlaggedPacket, reasonCode: number, reasonString: string): void {

@@ -19,13 +19,13 @@ describe('RedeliveryCache', () => {
     expect(c.timeFor('dev', 1, false, 'u', p('2'), 500)).toBe(500);
   });
 
-  it('stays bounded and keeps the previous generation reachable', () => {
+  it('stays bounded in clients and keeps the previous generation reachable', () => {
     const c = new RedeliveryCache(10);
-    for (let i = 0; i < 15; i++) c.timeFor('dev', i, false, 't', p('x'), i);
-    expect(c.size).toBe(15);
-    expect(c.timeFor('dev', 3, true, 't', p('x'), 99)).toBe(3);
-    for (let i = 100; i < 130; i++) c.timeFor('dev', i, false, 't', p('x'), i);
-    expect(c.size).toBeLessThanOrEqual(20);
-    expect(c.timeFor('dev', 4, true, 't', p('x'), 999)).toBe(999);
+    for (let i = 0; i < 15; i++) c.timeFor(`dev-${i}`, 1, false, 't', p('x'), i);
+    expect(c.clients).toBe(15);
+    expect(c.timeFor('dev-3', 1, true, 't', p('x'), 99)).toBe(3);
+    for (let i = 100; i < 130; i++) c.timeFor(`dev-${i}`, 1, false, 't', p('x'), i);
+    expect(c.clients).toBeLessThanOrEqual(20);
+    expect(c.timeFor('dev-4', 1, true, 't', p('x'), 999)).toBe(999);
   });
 });

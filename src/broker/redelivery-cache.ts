@@ -1,17 +1,24 @@
 import type { EpochMicros } from '../core/point.js';
 
-interface Entry {
-  readonly topic: string;
-  /** A hash, not the payload: the payload is a view into a socket read buffer that we must not pin. */
-  readonly payloadHash: number;
-  readonly time: EpochMicros;
+/** Slots per client: more than any client keeps unacknowledged (aedes' receive window is far smaller). */
+const SLOTS = 256;
+
+/** One client's recent QoS 1/2 publishes, indexed by packet id modulo SLOTS. */
+class ClientWindow {
+  readonly id = new Int32Array(SLOTS).fill(-1);
+  readonly hash = new Uint32Array(SLOTS);
+  readonly time = new Float64Array(SLOTS);
 }
 
-/** FNV-1a, 32 bits: enough to tell a re-delivery from a new message that reuses the packet id. */
-function fnv1a(buf: Buffer): number {
+/** FNV-1a over the topic and the payload: tells a re-delivery from a new message reusing the packet id. */
+function fingerprint(topic: string, payload: Buffer): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < buf.length; i++) {
-    h ^= buf[i] as number;
+  for (let i = 0; i < topic.length; i++) {
+    h ^= topic.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  for (let i = 0; i < payload.length; i++) {
+    h ^= payload[i] as number;
     h = Math.imul(h, 0x01000193);
   }
   return h >>> 0;
@@ -22,15 +29,14 @@ function fnv1a(buf: Buffer): number {
  * publish (DUP set) because our PUBACK was lost, the copy gets the original's time, so it is the *same*
  * point and the store merges it instead of counting it twice.
  *
- * Bounded by two generations of maps: when the young one is full it becomes the old one and the previous
- * old one is dropped whole. (Evicting a Map's first key one at a time would make V8 skip an ever-growing
- * run of deleted slots on every insert.)
+ * Per client a fixed ring of typed arrays (no allocation per message, no payload kept); clients are held
+ * in two generations of maps, so memory stays bounded however many client ids come and go.
  */
 export class RedeliveryCache {
-  #young = new Map<string, Entry>();
-  #old = new Map<string, Entry>();
+  #young = new Map<string, ClientWindow>();
+  #old = new Map<string, ClientWindow>();
 
-  constructor(private readonly generationSize = 50_000) {}
+  constructor(private readonly clientsPerGeneration = 10_000) {}
 
   /** The time to give this publish: the original's for a matching re-delivery, else `now`. */
   timeFor(
@@ -41,21 +47,30 @@ export class RedeliveryCache {
     payload: Buffer,
     now: EpochMicros,
   ): EpochMicros {
-    const key = `${clientId}\u0000${messageId}`;
-    const payloadHash = fnv1a(payload);
-    if (dup) {
-      const prev = this.#young.get(key) ?? this.#old.get(key);
-      if (prev && prev.topic === topic && prev.payloadHash === payloadHash) return prev.time;
-    }
-    if (this.#young.size >= this.generationSize) {
-      this.#old = this.#young;
-      this.#young = new Map();
-    }
-    this.#young.set(key, { topic, payloadHash, time: now });
+    const window = this.#windowOf(clientId);
+    const slot = messageId % SLOTS;
+    const hash = fingerprint(topic, payload);
+    if (dup && window.id[slot] === messageId && window.hash[slot] === hash)
+      return window.time[slot] as number;
+    window.id[slot] = messageId;
+    window.hash[slot] = hash;
+    window.time[slot] = now;
     return now;
   }
 
-  get size(): number {
+  get clients(): number {
     return this.#young.size + this.#old.size;
+  }
+
+  #windowOf(clientId: string): ClientWindow {
+    let window = this.#young.get(clientId);
+    if (window) return window;
+    window = this.#old.get(clientId) ?? new ClientWindow();
+    if (this.#young.size >= this.clientsPerGeneration) {
+      this.#old = this.#young;
+      this.#young = new Map();
+    }
+    this.#young.set(clientId, window);
+    return window;
   }
 }

@@ -42,6 +42,7 @@ export interface IngestorOptions {
 }
 
 const REJECT_LOG_EVERY_MS = 10_000;
+const SKIPPED: IngestVerdict = Object.freeze({ kind: 'skipped' });
 
 /** Message → rule → decoder → points → group commit; rejections become dead letters. */
 export class Ingestor {
@@ -81,34 +82,38 @@ export class Ingestor {
     return { kind: 'points', rule: rule.name, points: [point] };
   }
 
-  async ingest(msg: IngestMessage): Promise<IngestVerdict> {
+  /**
+   * Decodes and, when the message holds points, commits them. Skips and rejections are answered at once
+   * (no promise); stored points resolve after their batch committed. Rejects only when the store failed.
+   */
+  ingest(msg: IngestMessage): IngestVerdict | Promise<IngestVerdict> {
     const decoded = this.decode(msg);
     switch (decoded.kind) {
       case 'skip':
         this.#skippedCount.inc();
-        return { kind: 'skipped' };
+        return SKIPPED;
       case 'reject':
         this.#reject(msg, decoded.rule, decoded.code, decoded.message);
         return { kind: 'rejected', code: decoded.code, message: decoded.message };
-      case 'points': {
-        let refused: Awaited<ReturnType<WriteBatcher['submit']>>;
-        try {
-          refused = await this.opts.batcher.submit(decoded.points);
-        } catch (err) {
-          const code: ErrorCode = err instanceof AppError ? err.code : 'STO_WRITE_FAILED';
-          this.#reject(msg, decoded.rule, code, (err as Error).message);
-          throw err;
-        }
-        if (refused.length > 0) {
-          const first = refused[0] as (typeof refused)[number];
-          this.#reject(msg, decoded.rule, first.code, first.message);
-          return { kind: 'rejected', code: first.code, message: first.message };
-        }
-        this.#storedCount.inc();
-        this.opts.points.inc(undefined, decoded.points.length);
-        this.opts.onStored?.(decoded.points);
-        return { kind: 'stored', points: decoded.points.length };
-      }
+      case 'points':
+        return this.opts.batcher.submit(decoded.points).then(
+          (refused) => {
+            if (refused.length > 0) {
+              const first = refused[0] as (typeof refused)[number];
+              this.#reject(msg, decoded.rule, first.code, first.message);
+              return { kind: 'rejected', code: first.code, message: first.message };
+            }
+            this.#storedCount.inc();
+            this.opts.points.inc(undefined, decoded.points.length);
+            this.opts.onStored?.(decoded.points);
+            return { kind: 'stored', points: decoded.points.length };
+          },
+          (err: unknown) => {
+            const code: ErrorCode = err instanceof AppError ? err.code : 'STO_WRITE_FAILED';
+            this.#reject(msg, decoded.rule, code, (err as Error).message);
+            throw err;
+          },
+        );
     }
   }
 

@@ -1,0 +1,64 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { DuckDbStore } from '../duckdb/duckdb-store.js';
+import type { TimeSeriesStore } from '../store.js';
+import { decodePoints, type EncodedPoints } from './point-codec.js';
+import { type StoreState, serializeError, type WorkerRequest, type WorkerResponse } from './protocol.js';
+
+/**
+ * The DuckDB thread: owns the store and answers WorkerStore's requests in arrival order per method
+ * (DuckDbStore itself serialises writes and reads).
+ */
+const port = parentPort;
+if (!port) throw new Error('store-worker must run in a worker thread');
+const store: TimeSeriesStore = new DuckDbStore({ path: (workerData as { path: string }).path });
+
+function state(): StoreState {
+  return { stats: store.stats(), writable: store.isWritable() };
+}
+
+async function call(req: WorkerRequest): Promise<unknown> {
+  const a = req.args;
+  switch (req.method) {
+    case 'start':
+      return store.start();
+    case 'stop':
+      return store.stop();
+    case 'write':
+      return store.write(decodePoints(a[0] as EncodedPoints));
+    case 'query':
+      return store.query(a[0] as Parameters<TimeSeriesStore['query']>[0]);
+    case 'listSeries':
+      return store.listSeries(a[0] as Parameters<TimeSeriesStore['listSeries']>[0]);
+    case 'listDatabases':
+      return store.listDatabases();
+    case 'appendDeadLetters':
+      return store.appendDeadLetters(
+        (a[0] as Parameters<TimeSeriesStore['appendDeadLetters']>[0]).map((d) => ({
+          ...d,
+          // Buffers arrive as plain Uint8Arrays after structured cloning.
+          payload: Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength),
+        })),
+      );
+    case 'listDeadLetters':
+      return store.listDeadLetters(a[0] as Parameters<TimeSeriesStore['listDeadLetters']>[0]);
+    case 'getMeta':
+      return store.getMeta(a[0] as string);
+    case 'setMeta':
+      return store.setMeta(a[0] as string, a[1] as string);
+    default:
+      throw new Error(`unknown store method ${req.method}`);
+  }
+}
+
+port.on('message', (req: WorkerRequest) => {
+  call(req).then(
+    (value) => port.postMessage({ id: req.id, ok: true, value, state: state() } satisfies WorkerResponse),
+    (err: unknown) =>
+      port.postMessage({
+        id: req.id,
+        ok: false,
+        error: serializeError(err),
+        state: state(),
+      } satisfies WorkerResponse),
+  );
+});

@@ -1,0 +1,166 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../../core/errors.js';
+import type { Point } from '../../core/point.js';
+import type {
+  DeadLetter,
+  DeadLetterFilter,
+  QueryResult,
+  SeriesFilter,
+  SeriesInfo,
+  SeriesQuery,
+  StoreStats,
+  TimeSeriesStore,
+  WriteOutcome,
+} from '../store.js';
+import { encodePoints, transferListOf } from './point-codec.js';
+import { deserializeError, type StoreState, type WorkerRequest, type WorkerResponse } from './protocol.js';
+
+/**
+ * The DuckDB store on its own thread. MQTT parsing and ingest keep the main thread; building DataChunks,
+ * appending and committing run on the second core. Same interface and semantics as DuckDbStore (it runs
+ * one inside the worker), so it passes the same contract suite.
+ */
+export class WorkerStore implements TimeSeriesStore {
+  #worker: Worker | undefined;
+  #nextId = 1;
+  readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  #state: StoreState = { stats: { series: 0, samples: 0, deadLetters: 0 }, writable: false };
+  #exitError: Error | undefined;
+  #stopping = false;
+
+  constructor(
+    private readonly options: {
+      readonly path: string;
+      /** Called if the store thread dies on its own; every write fails with STO_CLOSED from then on. */
+      readonly onCrash?: (err: Error) => void;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.#worker) throw new Error('WorkerStore is already started');
+    const worker = new Worker(workerScript(), { workerData: { path: this.options.path } });
+    this.#worker = worker;
+    this.#exitError = undefined;
+    worker.on('message', (res: WorkerResponse) => this.#onResponse(res));
+    worker.on('error', (err) =>
+      this.#fail(new AppError('STO_WRITE_FAILED', `store thread crashed: ${err.message}`, { cause: err })),
+    );
+    worker.on('exit', (code) => {
+      if (this.#worker === worker && !this.#stopping) {
+        this.options.onCrash?.(this.#exitError ?? new Error(`the store thread exited with code ${code}`));
+      }
+      this.#worker = undefined;
+      this.#state = { ...this.#state, writable: false };
+      this.#fail(this.#exitError ?? new AppError('STO_CLOSED', `the store thread exited (code ${code})`));
+    });
+    try {
+      await this.#call('start', []);
+    } catch (err) {
+      await worker.terminate();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const worker = this.#worker;
+    if (!worker) return;
+    this.#stopping = true;
+    try {
+      await this.#call('stop', []);
+    } finally {
+      await worker.terminate();
+      this.#worker = undefined;
+      this.#stopping = false;
+    }
+  }
+
+  write(points: readonly Point[]): Promise<WriteOutcome> {
+    if (points.length === 0) return Promise.resolve({ written: 0, refused: [] });
+    const encoded = encodePoints(points);
+    return this.#call('write', [encoded], transferListOf(encoded)) as Promise<WriteOutcome>;
+  }
+
+  query(q: SeriesQuery): Promise<QueryResult> {
+    return this.#call('query', [q]) as Promise<QueryResult>;
+  }
+
+  listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
+    return this.#call('listSeries', [filter]) as Promise<SeriesInfo[]>;
+  }
+
+  listDatabases(): Promise<string[]> {
+    return this.#call('listDatabases', []) as Promise<string[]>;
+  }
+
+  async appendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
+    if (letters.length === 0) return;
+    await this.#call('appendDeadLetters', [letters]);
+  }
+
+  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+    const letters = (await this.#call('listDeadLetters', [filter])) as DeadLetter[];
+    // Structured cloning turns Buffers into plain Uint8Arrays.
+    return letters.map((d) => ({
+      ...d,
+      payload: Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength),
+    }));
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return (await this.#call('getMeta', [key])) as string | undefined;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    await this.#call('setMeta', [key, value]);
+  }
+
+  isWritable(): boolean {
+    return this.#worker !== undefined && this.#state.writable;
+  }
+
+  stats(): StoreStats {
+    return this.#state.stats;
+  }
+
+  #call(method: string, args: unknown[], transfer: ArrayBuffer[] = []): Promise<unknown> {
+    const worker = this.#worker;
+    if (!worker) return Promise.reject(new AppError('STO_CLOSED', 'the store is not started or has stopped'));
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, method, args } satisfies WorkerRequest, transfer);
+    });
+  }
+
+  #onResponse(res: WorkerResponse): void {
+    this.#state = res.state;
+    const waiter = this.#pending.get(res.id);
+    if (!waiter) return;
+    this.#pending.delete(res.id);
+    if (res.ok) waiter.resolve(res.value);
+    else waiter.reject(deserializeError(res.error));
+  }
+
+  #fail(err: Error): void {
+    this.#exitError ??= err;
+    for (const waiter of this.#pending.values()) waiter.reject(err);
+    this.#pending.clear();
+  }
+}
+
+/**
+ * The compiled worker entry. Under the test runner this module is TypeScript source, which a Worker
+ * cannot load, so the build output (made by the tests' global setup) is used instead.
+ */
+function workerScript(): URL {
+  const sibling = new URL('./store-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(sibling))) return sibling;
+  const built = new URL('../../../dist/src/storage/worker/store-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new AppError(
+    'STO_CLOSED',
+    `cannot find the store worker script (${fileURLToPath(sibling)}); run npm run build`,
+  );
+}
