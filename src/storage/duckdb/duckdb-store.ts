@@ -64,6 +64,9 @@ interface OpenDatabase {
  */
 const filesInUse = new Set<string>();
 
+/** How long a failed write keeps the store not ready (/readyz 503) unless a later write succeeds. */
+const WRITE_FAILURE_NOT_READY_MS = 10_000;
+
 const EMPTY: QueryResult = { series: [], truncated: false };
 
 /** The embedded default driver. Layout and write path: schema.ts, write-plan.ts. */
@@ -73,7 +76,11 @@ export class DuckDbStore implements TimeSeriesStore {
   readonly #reads = new SerialQueue();
   #db: OpenDatabase | undefined;
   #closing = false;
-  #lastWriteFailed = false;
+  /**
+   * When the last write failed, or undefined after a success. Readiness recovers by itself after a quiet
+   * period: behind a readiness probe a not-ready server gets no traffic, so it could never prove a success.
+   */
+  #lastWriteFailedAt: number | undefined;
   #catalog = new Catalog();
   #samples = 0;
   #deadLetters = 0;
@@ -108,7 +115,7 @@ export class DuckDbStore implements TimeSeriesStore {
       this.#catalog = catalog;
       this.#samples = state.samples;
       this.#deadLetters = state.deadLetters;
-      this.#lastWriteFailed = false;
+      this.#lastWriteFailedAt = undefined;
       this.#db = { instance, writer, reader, appenders, file };
     } catch (err) {
       for (const c of connections) c.closeSync();
@@ -230,7 +237,9 @@ export class DuckDbStore implements TimeSeriesStore {
   }
 
   isWritable(): boolean {
-    return this.#db !== undefined && !this.#closing && !this.#lastWriteFailed;
+    const failedAt = this.#lastWriteFailedAt;
+    const recentFailure = failedAt !== undefined && Date.now() - failedAt < WRITE_FAILURE_NOT_READY_MS;
+    return this.#db !== undefined && !this.#closing && !recentFailure;
   }
 
   stats(): StoreStats {
@@ -293,10 +302,10 @@ export class DuckDbStore implements TimeSeriesStore {
       const result = await body(db.appenders, prepared);
       await this.#options.beforeCommit?.();
       await db.writer.run('COMMIT');
-      this.#lastWriteFailed = false;
+      this.#lastWriteFailedAt = undefined;
       return result;
     } catch (err) {
-      this.#lastWriteFailed = true;
+      this.#lastWriteFailedAt = Date.now();
       // If prepare threw, BEGIN may still be running on the connection; let it land before touching it.
       await begin?.catch(() => undefined);
       // Appenders before ROLLBACK: their buffered rows must not outlive the transaction (see discardAppender).
