@@ -1,4 +1,5 @@
 import { AppError } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { Histogram } from '../core/metrics.js';
 import type { Point } from '../core/point.js';
@@ -34,6 +35,7 @@ export class WriteBatcher {
   #scheduled = false;
   #stopped = false;
   readonly #roomWaiters: Array<() => void> = [];
+  readonly #failureLog = new LogThrottle(10_000);
 
   constructor(private readonly opts: BatcherOptions) {}
 
@@ -132,7 +134,13 @@ export class WriteBatcher {
         s.resolve(mine);
       }
     } catch (err) {
-      this.opts.logger.error({ err, points: count }, 'commit failed; the batch was not acknowledged');
+      const suppressed = this.#failureLog.allow();
+      if (suppressed !== undefined) {
+        this.opts.logger.error(
+          { err, points: count, similarFailuresSinceLastLog: suppressed },
+          'commit failed; the batch was not acknowledged (STO_WRITE_FAILED)',
+        );
+      }
       for (const s of batch) s.reject(err);
     }
   }

@@ -1,3 +1,4 @@
+import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { DeadLetter, TimeSeriesStore } from '../storage/store.js';
 
@@ -14,6 +15,7 @@ export class DeadLetterWriter {
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #lost = 0;
+  readonly #failureLog = new LogThrottle(10_000);
 
   constructor(
     private readonly store: TimeSeriesStore,
@@ -48,7 +50,13 @@ export class DeadLetterWriter {
       try {
         await this.store.appendDeadLetters(batch);
       } catch (err) {
-        this.logger.error({ err, count: batch.length }, 'could not store dead letters');
+        const suppressed = this.#failureLog.allow();
+        if (suppressed !== undefined) {
+          this.logger.error(
+            { err, count: batch.length, similarFailuresSinceLastLog: suppressed },
+            'could not store dead letters',
+          );
+        }
       }
     });
     return this.#flushing;

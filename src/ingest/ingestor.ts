@@ -1,4 +1,5 @@
 import { AppError, type ErrorCode } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { Counter } from '../core/metrics.js';
 import type { EpochMicros, FieldValue, Point } from '../core/point.js';
@@ -46,8 +47,7 @@ const SKIPPED: IngestVerdict = Object.freeze({ kind: 'skipped' });
 
 /** Message → rule → decoder → points → group commit; rejections become dead letters. */
 export class Ingestor {
-  #lastRejectLog = 0;
-  #rejectsSinceLog = 0;
+  readonly #rejectLog = new LogThrottle(REJECT_LOG_EVERY_MS);
   readonly #storedCount: { inc(by?: number): void };
   readonly #skippedCount: { inc(by?: number): void };
 
@@ -149,21 +149,18 @@ export class Ingestor {
       message,
     });
     // One line per message would let a misbehaving device flood the log; summarise instead.
-    const now = Date.now();
-    this.#rejectsSinceLog++;
-    if (now - this.#lastRejectLog >= REJECT_LOG_EVERY_MS) {
+    const suppressed = this.#rejectLog.allow();
+    if (suppressed !== undefined) {
       this.opts.logger.warn(
         {
           code,
           topic: msg.topic,
           clientId: msg.clientId,
           payload: excerpt(msg.payload),
-          rejectedSinceLastLog: this.#rejectsSinceLog,
+          rejectedSinceLastLog: suppressed,
         },
         `message rejected: ${message} (see GET /api/v1/dead-letters)`,
       );
-      this.#lastRejectLog = now;
-      this.#rejectsSinceLog = 0;
     }
   }
 }
