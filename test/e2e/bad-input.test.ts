@@ -211,4 +211,21 @@ describe('bad input', () => {
       error: 'database "typo" does not exist',
     });
   });
+
+  it('closes a connection that sends a packet over mqtt.maxPacketSize (MQTT 5: DISCONNECT 0x95)', async () => {
+    const client = await mqtt.connectAsync(srv.mqttUrl, {
+      username: 'admin',
+      password: srv.password,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+    });
+    const disconnect = new Promise<number | undefined>((resolve) => {
+      client.on('disconnect', (packet) => resolve(packet.reasonCode));
+      client.on('close', () => resolve(undefined));
+    });
+    client.publish('sensors/huge/v', Buffer.alloc(2 * 1024 * 1024, 0x31), { qos: 1 });
+    expect(await disconnect).toBe(0x95);
+    client.end(true);
+    expect((await srv.api('/readyz', { auth: false })).status).toBe(200);
+  });
 });
