@@ -1,5 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator } from '../auth/authenticator.js';
 import { EmbeddedBroker } from '../broker/embedded-broker.js';
@@ -29,6 +30,8 @@ export interface AppEnv {
 
 export interface RunningServer {
   readonly mqttPort: number;
+  /** The MQTT over TLS port when TLS is configured. */
+  readonly mqttsPort: number | undefined;
   readonly httpPort: number;
   readonly store: TimeSeriesStore;
   stop(): Promise<void>;
@@ -117,9 +120,11 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       points: metrics.counter('sensorhub_ingest_points_total', 'Points committed to the store.'),
     });
 
+    const tls = await loadTls(config);
     const broker = new EmbeddedBroker({
       host: config.mqtt.host,
       port: config.mqtt.port,
+      ...(tls ? { tls: { port: config.mqtt.tlsPort, ...tls } } : {}),
       maxPacketSize: config.mqtt.maxPacketSize,
       auth,
       ingestor,
@@ -165,6 +170,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         return { ready: checks.broker && checks.store, checks };
       },
       nowMicros: () => clock.nowMicros(),
+      tls,
     });
     disposers.push(() => http.close());
     await http.listen({ host: config.http.host, port: config.http.port });
@@ -184,13 +190,17 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     }
 
     const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+    const web = tls ? 'https' : 'http';
     logger.info(
       {
         mqttPort: broker.port,
+        ...(broker.tlsPort === undefined
+          ? {}
+          : { mqttsPort: broker.tlsPort, mqttsUrl: `mqtts://${shown(config.mqtt.host)}:${broker.tlsPort}` }),
         httpPort,
         mqttUrl: `mqtt://${shown(config.mqtt.host)}:${broker.port}`,
-        wsUrl: `ws://${shown(config.http.host)}:${httpPort}/mqtt`,
-        apiUrl: `http://${shown(config.http.host)}:${httpPort}/api/v1`,
+        wsUrl: `${tls ? 'wss' : 'ws'}://${shown(config.http.host)}:${httpPort}/mqtt`,
+        apiUrl: `${web}://${shown(config.http.host)}:${httpPort}/api/v1`,
         dataDir: config.dataDir,
       },
       'sensorhub ready',
@@ -199,6 +209,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     let stopping: Promise<void> | undefined;
     return {
       mqttPort: broker.port,
+      mqttsPort: broker.tlsPort,
       httpPort,
       store,
       stop: () => {
@@ -210,6 +221,37 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     await rollback();
     throw err;
   }
+}
+
+/** Reads the TLS certificate and key files named in the config; a missing or unreadable one is a config error. */
+async function loadTls(config: Config): Promise<{ cert: Buffer; key: Buffer } | undefined> {
+  if (config.tls.cert === '') return undefined;
+  const read = async (key: 'cert' | 'key') => {
+    try {
+      return await readFile(config.tls[key]);
+    } catch (err) {
+      throw new AppError(
+        'CFG_INVALID',
+        `invalid configuration:\n  tls.${key}: cannot read ${config.tls[key]}: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  };
+  const [cert, key] = await Promise.all([read('cert'), read('key')]);
+  try {
+    createSecureContext({ cert, key });
+  } catch (err) {
+    throw new AppError(
+      'CFG_INVALID',
+      `invalid configuration:\n  tls: the certificate and key do not load: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+  return { cert, key };
 }
 
 /** Rule templates are checked before anything starts, and reported like every other config error. */

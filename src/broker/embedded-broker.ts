@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import type { Authenticator } from '../auth/authenticator.js';
@@ -13,6 +14,8 @@ import { RedeliveryCache } from './redelivery-cache.js';
 export interface EmbeddedBrokerOptions {
   readonly host: string;
   readonly port: number;
+  /** MQTT over TLS, when a certificate is configured. */
+  readonly tls?: { readonly port: number; readonly cert: Buffer; readonly key: Buffer };
   readonly maxPacketSize: number;
   readonly auth: Authenticator;
   readonly ingestor: Ingestor;
@@ -31,20 +34,27 @@ const NOT_AUTHORIZED = 5;
 type FlaggedPacket = PublishPacket & { _notAuthorized?: boolean };
 
 /**
- * The embedded MQTT broker (aedes 2: MQTT 3.1.1 and 5.0) on TCP, plus a `handle` for WebSocket streams.
+ * The embedded MQTT broker (aedes 2: MQTT 3.1.1 and 5.0) on TCP and TLS, plus a `handle` for WebSocket
+ * streams.
  * Publishes pass through ingest inside aedes' authorizePublish hook, which aedes awaits before it sends
  * PUBACK/PUBREC: so a QoS 1/2 publish that a rule accepts is acknowledged only after its batch committed.
  */
 export class EmbeddedBroker {
   #aedes: Aedes | undefined;
-  #server: Server | undefined;
+  #tcp: Server | undefined;
+  #tls: Server | undefined;
   #closed: Promise<void> | undefined;
   readonly #redelivery = new RedeliveryCache();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
   get port(): number {
-    return (this.#server?.address() as AddressInfo | null)?.port ?? 0;
+    return portOf(this.#tcp);
+  }
+
+  /** The MQTT over TLS port, or undefined when TLS is not configured. */
+  get tlsPort(): number | undefined {
+    return this.#tls ? portOf(this.#tls) : undefined;
   }
 
   get connectedClients(): number {
@@ -52,7 +62,7 @@ export class EmbeddedBroker {
   }
 
   get listening(): boolean {
-    return this.#server?.listening ?? false;
+    return (this.#tcp?.listening ?? false) && (this.#tls === undefined || this.#tls.listening);
   }
 
   async start(): Promise<void> {
@@ -73,16 +83,20 @@ export class EmbeddedBroker {
       logger.debug({ clientId: client?.id, err: err.message }, 'connection error'),
     );
 
-    const server = createServer((socket) => aedes.handle(socket));
-    this.#server = server;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.opts.port, this.opts.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      this.#tcp = createServer((socket) => aedes.handle(socket));
+      await listen(this.#tcp, this.opts.port, this.opts.host);
+      const tls = this.opts.tls;
+      if (tls) {
+        this.#tls = createTlsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' }, (socket) =>
+          aedes.handle(socket),
+        );
+        // A plain-TCP client or a bad certificate ends in the handshake; the listener carries on.
+        this.#tls.on('tlsClientError', (err, socket) =>
+          logger.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed'),
+        );
+        await listen(this.#tls, tls.port, this.opts.host);
+      }
     } catch (err) {
       await this.stop();
       throw err;
@@ -97,9 +111,8 @@ export class EmbeddedBroker {
 
   /** Stops accepting connections; existing clients stay so their pending acks can still be sent. */
   stopListening(): void {
-    const server = this.#server;
     // net.Server#close calls back only once every connection has ended, so it is not awaited here.
-    if (server && !this.#closed) this.#closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    this.#closed ??= Promise.all([this.#tcp, this.#tls].map(closeServer)).then(() => undefined);
   }
 
   async stop(): Promise<void> {
@@ -108,7 +121,8 @@ export class EmbeddedBroker {
     this.#aedes = undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await this.#closed;
-    this.#server = undefined;
+    this.#tcp = undefined;
+    this.#tls = undefined;
   }
 
   #authenticate(
@@ -223,6 +237,25 @@ export class EmbeddedBroker {
       { protocolVersion: 5 },
     );
   }
+}
+
+function portOf(server: Server | undefined): number {
+  return (server?.address() as AddressInfo | null)?.port ?? 0;
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: Server | undefined): Promise<void> {
+  if (!server?.listening) return Promise.resolve();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
 function remoteAddress(client: Client): string | undefined {

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { certCommand } from './cert.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 
@@ -6,7 +7,9 @@ const USAGE = `sensorhub — MQTT broker, ingest, time-series store and query AP
 
 Usage:
   sensorhub start [--config FILE] [--data-dir DIR] [--mqtt-port N] [--http-port N] [--allow-anonymous] [--demo]
+                  [--tls-cert FILE --tls-key FILE] [--mqtts-port N]
   sensorhub simulate --url mqtt://HOST:PORT [--username U] [--devices N] [--interval 1s] [--profile sensors|pot]
+  sensorhub cert dev [--out DIR] [--host NAME]...   (a self-signed certificate for local TLS)
   sensorhub help [COMMAND]
 
 Run "sensorhub start --help" for every option with its env var and default.`;
@@ -14,6 +17,7 @@ Run "sensorhub start --help" for every option with its env var and default.`;
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   start: startCommand,
   simulate: simulateCommand,
+  cert: certCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -64,11 +64,18 @@ export const configSchema = z
       .object({
         host: z.string().min(1),
         port: port,
+        tlsPort: port,
         allowAnonymous: bool,
         maxPacketSize: byteSize,
       })
       .strict(),
     http: z.object({ host: z.string().min(1), port: port }).strict(),
+    tls: z
+      .object({ cert: z.string(), key: z.string() })
+      .strict()
+      .refine((t) => (t.cert === '') === (t.key === ''), {
+        message: 'set both tls.cert and tls.key (files), or neither',
+      }),
     ingest: z
       .object({
         database: name,

@@ -26,17 +26,22 @@ export interface HttpServerOptions {
   readonly mqtt: MqttStreamHandler;
   readonly isReady: () => { ready: boolean; checks: Record<string, boolean> };
   readonly nowMicros: () => number;
+  /** Serve HTTPS (and WSS at /mqtt) with this certificate. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
 
 /** The fastify app: one plugin per area. Built here, listened on by the app. */
 export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyInstance> {
-  const app: FastifyInstance = Fastify({
+  const app = Fastify({
+    ...(opts.tls
+      ? { https: { cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' as const } }
+      : {}),
     // pino's Logger is a FastifyBaseLogger at runtime; the cast only bridges two versions of its typings.
     loggerInstance: opts.logger as unknown as FastifyBaseLogger,
     // Per-request lines would dominate the log at sensor rates; the onResponse hook logs them at debug.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 16 * 1024 * 1024,
-  });
+  }) as unknown as FastifyInstance;
 
   app.setErrorHandler((err: FastifyError | AppError, req, reply) => {
     if (err instanceof AppError) {
