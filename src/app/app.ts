@@ -34,6 +34,8 @@ export interface RunningServer {
   readonly mqttsPort: number | undefined;
   readonly httpPort: number;
   readonly store: TimeSeriesStore;
+  /** Settles only if the server fails on its own (its store thread died); the caller should stop and exit. */
+  readonly failed: Promise<Error>;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,10 @@ type Disposer = () => Promise<void> | void;
 export async function startServer(config: Config, env: AppEnv): Promise<RunningServer> {
   const { logger, clock } = env;
   const disposers: Disposer[] = [];
+  let reportFailure: (err: Error) => void = () => {};
+  const failed = new Promise<Error>((resolve) => {
+    reportFailure = resolve;
+  });
   const rollback = async () => {
     for (const dispose of disposers.splice(0).reverse()) {
       try {
@@ -64,11 +70,10 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     await mkdir(config.dataDir, { recursive: true });
     const store: TimeSeriesStore = new WorkerStore({
       path: join(config.dataDir, 'sensorhub.duckdb'),
-      onCrash: (err) =>
-        logger.fatal(
-          { err },
-          'the store thread died: nothing more is stored or acknowledged; restart sensorhub',
-        ),
+      onCrash: (err) => {
+        logger.fatal({ err }, 'the store thread died: nothing more is stored or acknowledged');
+        reportFailure(err);
+      },
     });
     await store.start();
     disposers.push(() => store.stop());
@@ -99,10 +104,11 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         [1, 10, 100, 1000, 5000, 20000],
       ),
     });
-    disposers.push(() => batcher.stop());
     const deadLetters = new DeadLetterWriter(store, logger.child({ ns: 'dead-letters' }));
     deadLetters.start();
     disposers.push(() => deadLetters.stop());
+    // Stopped before the dead-letter writer, so refusals from the final flush are still written.
+    disposers.push(() => batcher.stop());
 
     const ingestor = new Ingestor({
       rules,
@@ -170,6 +176,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         return { ready: checks.broker && checks.store, checks };
       },
       nowMicros: () => clock.nowMicros(),
+      maxMqttPacketSize: config.mqtt.maxPacketSize,
       tls,
     });
     disposers.push(() => http.close());
@@ -212,6 +219,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       mqttsPort: broker.tlsPort,
       httpPort,
       store,
+      failed,
       stop: () => {
         stopping ??= rollback();
         return stopping;

@@ -13,7 +13,12 @@ export async function startDemo(opts: {
   mqttPort: number;
   logger: Logger;
 }): Promise<{ stop(): Promise<void> }> {
-  const password = opts.auth.addEphemeralUser(DEMO_USER);
+  // Least privilege even for the demo: it may publish what its devices send, and nothing else.
+  const password = opts.auth.addEphemeralUser(
+    DEMO_USER,
+    ['sensors/+/temperature', 'sensors/+/humidity', '/pot'],
+    [],
+  );
   const sims = [
     new Simulator({
       url: `mqtt://127.0.0.1:${opts.mqttPort}`,

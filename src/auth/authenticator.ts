@@ -1,18 +1,29 @@
 import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { TimeSeriesStore } from '../storage/store.js';
+import { TopicAcl } from './acl.js';
 import { generatePassword, hashPassword, sha256, verifyPassword } from './passwords.js';
+import { type Role, type UserRecord, UserRegistry } from './users.js';
 
+/** Who a request or an MQTT connection acts as. `null` where anonymous access is on and none was given. */
 export interface Principal {
   readonly username: string;
-  readonly role: 'admin';
+  readonly role: Role;
+  readonly publish: TopicAcl;
+  readonly subscribe: TopicAcl;
 }
 
 export const ADMIN_USERNAME = 'admin';
-const ADMIN_META_KEY = 'auth.admin.password';
 /** Successful verifications are remembered this long, so HTTP basic auth does not run scrypt per request. */
 const CACHE_TTL_MS = 5 * 60_000;
+/** A wrong password is remembered this long: a misconfigured device retrying every second costs no scrypt. */
+const FAILURE_TTL_MS = 30_000;
 const CACHE_MAX = 10_000;
+/** scrypt runs on libuv's pool (4 threads, shared with file I/O); keep room for everything else. */
+const MAX_CONCURRENT_HASHES = 2;
+const MAX_QUEUED_HASHES = 256;
 
 export interface AuthenticatorOptions {
   readonly store: TimeSeriesStore;
@@ -25,46 +36,51 @@ export interface AuthenticatorOptions {
   readonly announce: (text: string) => void;
 }
 
+interface CacheEntry {
+  readonly principal: Principal | null;
+  readonly until: number;
+}
+
 /**
- * Checks credentials for MQTT CONNECT and HTTP. For now one user, the bootstrap admin; users, devices and
- * roles come with the broker issue and plug in behind `verify`.
+ * Checks credentials for MQTT CONNECT and HTTP against the users in the store, and answers what a principal
+ * may do. Verifications are cached (both ways) and rate-limited, so neither a reconnect storm nor a password
+ * guesser can tie up the thread pool.
  */
 export class Authenticator {
-  #adminHash: string | undefined;
+  readonly users: UserRegistry;
   /** In-process users (the --demo devices): random tokens held only in memory, gone at exit. */
-  readonly #ephemeral = new Map<string, string>();
-  readonly #cache = new Map<string, { username: string; until: number }>();
+  readonly #ephemeral = new Map<string, { hash: string; principal: Principal }>();
+  readonly #cache = new Map<string, CacheEntry>();
   readonly #inflight = new Map<string, Promise<Principal | null>>();
+  readonly #queue: Array<() => void> = [];
+  #hashing = 0;
+  readonly #refusalLog = new LogThrottle(10_000);
 
-  constructor(private readonly opts: AuthenticatorOptions) {}
+  constructor(private readonly opts: AuthenticatorOptions) {
+    this.users = new UserRegistry(opts.store, (name) => this.#forget(name));
+  }
 
   get allowAnonymous(): boolean {
     return this.opts.allowAnonymous;
   }
 
-  /** Ensures the admin exists: from the env password, else the stored hash, else a generated password. */
+  /** Ensures the admin exists: from the env password, else the stored one, else a generated password. */
   async start(): Promise<void> {
-    const { store, adminPassword, logger } = this.opts;
-    const stored = await store.getMeta(ADMIN_META_KEY);
+    const { adminPassword, logger } = this.opts;
+    const stored = await this.users.get(ADMIN_USERNAME);
     if (adminPassword !== undefined) {
-      if (stored === undefined || !(await verifyPassword(adminPassword, stored))) {
-        this.#adminHash = await hashPassword(adminPassword);
-        await store.setMeta(ADMIN_META_KEY, this.#adminHash);
+      if (stored === undefined || !(await verifyPassword(adminPassword, stored.passwordHash))) {
+        await this.users.put(adminRecord(await hashPassword(adminPassword), stored));
         logger.info(
           { user: ADMIN_USERNAME },
           stored === undefined
             ? 'admin user created with the password from the environment'
             : 'admin password updated from the environment',
         );
-      } else {
-        this.#adminHash = stored;
       }
-    } else if (stored !== undefined) {
-      this.#adminHash = stored;
-    } else {
+    } else if (stored === undefined) {
       const password = generatePassword();
-      this.#adminHash = await hashPassword(password);
-      await store.setMeta(ADMIN_META_KEY, this.#adminHash);
+      await this.users.put(adminRecord(await hashPassword(password), undefined));
       this.opts.announce(
         [
           '',
@@ -83,21 +99,30 @@ export class Authenticator {
     }
   }
 
-  /** Adds an in-memory user with a random password and returns the password. */
-  addEphemeralUser(username: string): string {
+  /** Adds an in-memory client with a random password and the given ACL; returns the password. */
+  addEphemeralUser(username: string, publish: readonly string[], subscribe: readonly string[]): string {
     const password = generatePassword();
-    this.#ephemeral.set(username, sha256(password));
+    const principal: Principal = {
+      username,
+      role: 'client',
+      publish: new TopicAcl(publish),
+      subscribe: new TopicAcl(subscribe),
+    };
+    this.#ephemeral.set(username, { hash: sha256(password), principal });
     return password;
   }
 
+  /**
+   * The principal for these credentials, or null when they are wrong. Throws AUTH_THROTTLED when too many
+   * verifications are already waiting.
+   */
   async verify(username: string | undefined, password: string | undefined): Promise<Principal | null> {
     if (username === undefined || password === undefined) return null;
     const ephemeral = this.#ephemeral.get(username);
-    if (ephemeral !== undefined) return ephemeral === sha256(password) ? { username, role: 'admin' } : null;
-    const cacheKey = sha256(`${username}\0${password}`);
-    const now = this.opts.clock.nowMs();
+    if (ephemeral !== undefined) return ephemeral.hash === sha256(password) ? ephemeral.principal : null;
+    const cacheKey = sha256(`${username}\u0000${password}`);
     const hit = this.#cache.get(cacheKey);
-    if (hit && hit.until > now) return { username: hit.username, role: 'admin' };
+    if (hit && hit.until > this.opts.clock.nowMs()) return hit.principal;
     // A reconnect storm of devices sharing a credential runs scrypt once, not once per CONNECT.
     let pending = this.#inflight.get(cacheKey);
     if (!pending) {
@@ -107,11 +132,67 @@ export class Authenticator {
     return pending;
   }
 
-  async #verifySlow(username: string, password: string, cacheKey: string): Promise<Principal | null> {
-    if (username !== ADMIN_USERNAME || this.#adminHash === undefined) return null;
-    if (!(await verifyPassword(password, this.#adminHash))) return null;
-    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
-    this.#cache.set(cacheKey, { username, until: this.opts.clock.nowMs() + CACHE_TTL_MS });
-    return { username, role: 'admin' };
+  /** Logs a refused login, at most once per 10 s with a count of the others. */
+  logRefusal(fields: Record<string, unknown>, message: string): void {
+    const suppressed = this.#refusalLog.allow();
+    if (suppressed !== undefined)
+      this.opts.logger.warn({ ...fields, similarSinceLastLog: suppressed }, message);
   }
+
+  async #verifySlow(username: string, password: string, cacheKey: string): Promise<Principal | null> {
+    const record = await this.users.get(username);
+    // Unknown users cost a hash too, so response times do not reveal which names exist.
+    const ok = await this.#limited(() => verifyPassword(password, record?.passwordHash ?? DUMMY_HASH));
+    const principal = ok && record ? principalOf(record) : null;
+    if (this.#cache.size >= CACHE_MAX) this.#cache.clear();
+    const ttl = principal ? CACHE_TTL_MS : FAILURE_TTL_MS;
+    this.#cache.set(cacheKey, { principal, until: this.opts.clock.nowMs() + ttl });
+    return principal;
+  }
+
+  async #limited<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#hashing >= MAX_CONCURRENT_HASHES) {
+      if (this.#queue.length >= MAX_QUEUED_HASHES) {
+        throw new AppError('AUTH_THROTTLED', 'too many logins being checked; retry in a few seconds');
+      }
+      await new Promise<void>((resolve) => this.#queue.push(resolve));
+    }
+    this.#hashing++;
+    try {
+      return await work();
+    } finally {
+      this.#hashing--;
+      this.#queue.shift()?.();
+    }
+  }
+
+  /** Drops cached logins of a user whose password, role or ACL changed, or who was removed. */
+  #forget(name: string): void {
+    for (const [key, entry] of this.#cache) if (entry.principal?.username === name) this.#cache.delete(key);
+    // Failed attempts of that name may now be right (a new password): forget them all, they are cheap.
+    for (const [key, entry] of this.#cache) if (entry.principal === null) this.#cache.delete(key);
+  }
+}
+
+// A valid hash of a random password, checked for unknown users.
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
+
+function adminRecord(passwordHash: string, previous: UserRecord | undefined): UserRecord {
+  return {
+    name: ADMIN_USERNAME,
+    role: 'admin',
+    publish: ['#'],
+    subscribe: ['#'],
+    createdAt: previous?.createdAt ?? new Date().toISOString(),
+    passwordHash,
+  };
+}
+
+export function principalOf(record: UserRecord): Principal {
+  return {
+    username: record.name,
+    role: record.role,
+    publish: new TopicAcl(record.publish),
+    subscribe: new TopicAcl(record.subscribe),
+  };
 }

@@ -3,10 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
-import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
+import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import mqttPacket from 'mqtt-packet';
-import type { Authenticator } from '../auth/authenticator.js';
+import type { Authenticator, Principal } from '../auth/authenticator.js';
 import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Ingestor, IngestVerdict } from '../ingest/ingestor.js';
 import { RedeliveryCache } from './redelivery-cache.js';
@@ -25,10 +26,12 @@ export interface EmbeddedBrokerOptions {
 
 // MQTT 5 reason codes used here [MQTT-2.4].
 const RC_UNSPECIFIED_ERROR = 0x80;
+const RC_NOT_AUTHORIZED = 0x87;
 const RC_PAYLOAD_FORMAT_INVALID = 0x99;
 // MQTT 3.1.1 CONNACK return code 4 = bad user name or password, 5 = not authorized [MQTT-3.2.2.3].
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
+const SERVER_UNAVAILABLE = 3;
 
 /** aedes keeps this flag on the packet to skip acking and forwarding it; we set it when we answer ourselves. */
 type FlaggedPacket = PublishPacket & { _notAuthorized?: boolean };
@@ -45,6 +48,8 @@ export class EmbeddedBroker {
   #tls: Server | undefined;
   #closed: Promise<void> | undefined;
   readonly #redelivery = new RedeliveryCache();
+  /** Who each connection authenticated as; null for anonymous clients (with --allow-anonymous). */
+  readonly #principals = new WeakMap<Client, Principal | null>();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
@@ -74,6 +79,7 @@ export class EmbeddedBroker {
       authenticate: (client, username, password, done) =>
         this.#authenticate(client, username, password, done),
       authorizePublish: (client, packet, done) => this.#onPublish(client, packet as FlaggedPacket, done),
+      authorizeSubscribe: (client, sub, done) => this.#onSubscribe(client, sub, done),
     });
     this.#aedes = aedes;
     aedes.on('clientError', (client, err) =>
@@ -131,15 +137,20 @@ export class EmbeddedBroker {
     password: Buffer | undefined,
     done: (error: AuthenticateError | null, success: boolean | null) => void,
   ): void {
-    const { auth, logger } = this.opts;
+    const { auth } = this.opts;
     if (username === undefined && password === undefined && auth.allowAnonymous) {
+      this.#principals.set(client, null);
       done(null, true);
       return;
     }
     auth.verify(username, password?.toString('utf8')).then(
       (principal) => {
-        if (principal) return done(null, true);
-        logger.warn(
+        if (principal) {
+          this.#principals.set(client, principal);
+          done(null, true);
+          return;
+        }
+        auth.logRefusal(
           { clientId: client.id, username, remote: remoteAddress(client) },
           'MQTT CONNECT refused: bad username or password (AUTH_INVALID)',
         );
@@ -148,21 +159,78 @@ export class EmbeddedBroker {
         done(err, false);
       },
       (cause: unknown) => {
-        logger.error({ err: cause }, 'authentication failed');
+        auth.logRefusal(
+          { err: cause, clientId: client.id },
+          'MQTT CONNECT refused: cannot check credentials now',
+        );
         const err = new Error('authentication unavailable') as AuthenticateError;
-        err.returnCode = 3;
+        err.returnCode = SERVER_UNAVAILABLE;
         done(err, false);
       },
     );
   }
 
+  /** A subscription outside the user's ACL is refused: SUBACK 0x80 (3.1.1) or 0x87 (5.0). */
+  #onSubscribe(
+    client: Client,
+    sub: Subscription,
+    done: (error: Error | null, subscription?: Subscription | null) => void,
+  ): void {
+    const principal = this.#principals.get(client);
+    if (principal && principal.role !== 'admin') {
+      if (
+        !principal.subscribe.allowsFilter(sub.topic, { username: principal.username, clientId: client.id })
+      ) {
+        this.opts.auth.logRefusal(
+          { clientId: client.id, username: principal.username, filter: sub.topic },
+          'SUBSCRIBE refused by ACL (AUTH_FORBIDDEN)',
+        );
+        done(null, null);
+        return;
+      }
+    }
+    done(null, sub);
+  }
+
+  /**
+   * A publish outside the user's ACL goes nowhere: MQTT 5 publishers get 0x87, MQTT 3.1.1 ones an ordinary
+   * PUBACK (the protocol has no way to say no), as Mosquitto does. Returns false when it was refused.
+   */
+  #allowedToPublish(client: Client, packet: FlaggedPacket): boolean {
+    const principal = this.#principals.get(client);
+    if (!principal || principal.role === 'admin') return true;
+    if (principal.publish.allowsTopic(packet.topic, { username: principal.username, clientId: client.id }))
+      return true;
+    this.opts.auth.logRefusal(
+      { clientId: client.id, username: principal.username, topic: packet.topic },
+      'PUBLISH refused by ACL (AUTH_FORBIDDEN)',
+    );
+    if (client.version === 5) {
+      this.#answer(client, packet, RC_NOT_AUTHORIZED, 'AUTH_FORBIDDEN: not allowed to publish to this topic');
+    } else {
+      packet._notAuthorized = true;
+      if (packet.qos === 1) writePacket(client, { cmd: 'puback', messageId: packet.messageId });
+      if (packet.qos === 2) writePacket(client, { cmd: 'pubrec', messageId: packet.messageId });
+    }
+    return false;
+  }
+
   #onPublish(client: Client | null, packet: FlaggedPacket, done: (error?: Error | null) => void): void {
+    // [MQTT-4.7.3-2] topic names must not contain U+0000; mqtt-packet lets them through.
+    if (packet.topic.includes('\u0000')) {
+      done(new Error('topic name contains U+0000'));
+      return;
+    }
     if (packet.topic.startsWith('$SYS')) {
       done(new Error('$SYS topics are reserved'));
       return;
     }
     // The broker's own publishes (last wills of vanished clients) carry no client.
     if (client === null) {
+      done(null);
+      return;
+    }
+    if (!this.#allowedToPublish(client, packet)) {
       done(null);
       return;
     }
@@ -199,7 +267,8 @@ export class EmbeddedBroker {
         // Not stored, so not acknowledged: MQTT 5 gets an error reason code, 3.1.1 loses the connection
         // and re-sends the publish when it reconnects.
         if (client.version === 5) {
-          this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${(err as Error).message}; retry later`);
+          // The cause (paths, driver messages) stays in the server log; the device learns what to do.
+          this.#answer(client, packet, RC_UNSPECIFIED_ERROR, `${codeOf(err)}: not stored; retry later`);
           done(null);
         } else {
           done(err as Error);
@@ -226,17 +295,30 @@ export class EmbeddedBroker {
   #answer(client: Client, packet: FlaggedPacket, reasonCode: number, reasonString: string): void {
     packet._notAuthorized = true;
     if (packet.qos === 0 || client.closed) return;
-    mqttPacket.writeToStream(
-      {
-        cmd: packet.qos === 1 ? 'puback' : 'pubrec',
-        messageId: packet.messageId,
-        reasonCode,
-        properties: { reasonString: reasonString.slice(0, 512) },
-      },
-      client.conn,
-      { protocolVersion: 5 },
-    );
+    // [MQTT-3.1.2-29] no Reason String for a client that set Request Problem Information to 0.
+    const wantsReasons =
+      (client as Client & { _requestProblemInformation?: boolean })._requestProblemInformation !== false;
+    writePacket(client, {
+      cmd: packet.qos === 1 ? 'puback' : 'pubrec',
+      messageId: packet.messageId,
+      reasonCode,
+      ...(wantsReasons ? { properties: { reasonString: reasonString.slice(0, 512) } } : {}),
+    });
   }
+}
+
+/**
+ * Writes an ack that aedes will not send because the packet is flagged `_notAuthorized`. Written straight
+ * to the connection in the client's protocol version; aedes 2.0.0-beta.1 (pinned) has no hook for a
+ * reason code of our choosing, and test/e2e covers the packets this produces.
+ */
+function writePacket(client: Client, packet: mqttPacket.IPubackPacket | mqttPacket.IPubrecPacket): void {
+  if (client.closed) return;
+  mqttPacket.writeToStream(packet, client.conn, { protocolVersion: client.version === 5 ? 5 : 4 });
+}
+
+function codeOf(err: unknown): string {
+  return err instanceof AppError ? err.code : 'STO_WRITE_FAILED';
 }
 
 function portOf(server: Server | undefined): number {

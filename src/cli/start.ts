@@ -82,24 +82,33 @@ export async function startCommand(argv: string[]): Promise<number> {
     throw err;
   }
 
+  let exitCode = 0;
   await new Promise<void>((resolve) => {
     let signals = 0;
+    const shutdown = (why: Record<string, unknown>, message: string) => {
+      logger.info(why, message);
+      server.stop().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        resolve();
+      });
+    };
     const onSignal = (signal: NodeJS.Signals) => {
       signals++;
       if (signals > 1) {
         logger.warn({ signal }, 'second signal: exiting without waiting');
         process.exit(130);
       }
-      logger.info({ signal }, 'shutting down: committing pending data');
-      server.stop().then(resolve, (err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        resolve();
-      });
+      shutdown({ signal }, 'shutting down: committing pending data');
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    // Exiting lets a supervisor (systemd Restart=on-failure, Kubernetes) start a healthy process.
+    void server.failed.then(() => {
+      exitCode = 1;
+      shutdown({}, 'stopping after a fatal error');
+    });
   });
   logger.info('sensorhub stopped');
   logger.flush();
-  return 0;
+  return exitCode;
 }

@@ -6,11 +6,18 @@ export interface Clock {
   nowMicros(): EpochMicros;
 }
 
-const origin = Date.now() - performance.now();
+let lastMicros = 0;
 
 export const systemClock: Clock = {
   nowMs: () => Date.now(),
-  // performance.now() keeps sub-millisecond resolution, so points that arrive in the same millisecond
-  // still get distinct timestamps and do not overwrite each other.
-  nowMicros: () => Math.round((origin + performance.now()) * 1000),
+  /**
+   * Wall-clock microseconds (so a gateway that syncs NTP after start still stamps correct times), with
+   * performance.now()'s sub-millisecond part, and strictly increasing within a millisecond: two points of
+   * one series that arrive together keep distinct times instead of merging as "the same point".
+   */
+  nowMicros: () => {
+    const now = Date.now() * 1000 + Math.floor((performance.now() % 1) * 1000);
+    lastMicros = now <= lastMicros && lastMicros - now < 1000 ? lastMicros + 1 : now;
+    return lastMicros;
+  },
 };

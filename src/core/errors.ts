@@ -8,6 +8,14 @@ export const ERROR_CODES = {
 
   // Authentication and authorization
   AUTH_REQUIRED: { status: 401, summary: 'The request carries no credentials and anonymous access is off.' },
+  AUTH_FORBIDDEN: { status: 403, summary: 'Authenticated, but this user’s role or ACL does not allow it.' },
+  AUTH_BAD_USER: { status: 400, summary: 'A user name, role, password or ACL pattern is invalid.' },
+  AUTH_USER_EXISTS: { status: 409, summary: 'A user with this name already exists.' },
+  AUTH_USER_NOT_FOUND: { status: 404, summary: 'No user with this name.' },
+  AUTH_THROTTLED: {
+    status: 503,
+    summary: 'Too many logins are being checked at once; retry in a few seconds.',
+  },
   AUTH_INVALID: { status: 401, summary: 'Wrong username, password or token.' },
 
   // Ingest

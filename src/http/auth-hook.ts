@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
+import type { Role } from '../auth/users.js';
 import { AppError } from '../core/errors.js';
 
 declare module 'fastify' {
@@ -21,8 +22,11 @@ export function credentialsOf(req: FastifyRequest): { username?: string; passwor
   return {};
 }
 
-/** A preHandler that requires valid credentials unless anonymous access is on. */
-export function requireAuth(auth: Authenticator) {
+/**
+ * A preHandler that requires valid credentials of one of `roles`, unless anonymous access is on and the
+ * request carries none.
+ */
+export function requireAuth(auth: Authenticator, roles: readonly Role[]) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const { username, password } = credentialsOf(req);
     if (username === undefined) {
@@ -36,11 +40,17 @@ export function requireAuth(auth: Authenticator) {
     const principal = await auth.verify(username, password);
     if (!principal) {
       reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
-      req.log.warn(
+      auth.logRefusal(
         { username, remote: req.ip },
         'HTTP request refused: bad username or password (AUTH_INVALID)',
       );
       throw new AppError('AUTH_INVALID', 'bad username or password');
+    }
+    if (!roles.includes(principal.role)) {
+      throw new AppError(
+        'AUTH_FORBIDDEN',
+        `user "${principal.username}" (role ${principal.role}) may not do this`,
+      );
     }
     req.principal = principal;
   };

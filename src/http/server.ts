@@ -15,6 +15,7 @@ import type { TimeSeriesStore } from '../storage/store.js';
 import { healthRoutes } from './plugins/health.js';
 import { type MqttStreamHandler, mqttWebSocketRoute } from './plugins/mqtt-ws.js';
 import { queryRoutes } from './plugins/query-api.js';
+import { usersRoutes } from './plugins/users-api.js';
 
 export interface HttpServerOptions {
   readonly logger: Logger;
@@ -26,6 +27,7 @@ export interface HttpServerOptions {
   readonly mqtt: MqttStreamHandler;
   readonly isReady: () => { ready: boolean; checks: Record<string, boolean> };
   readonly nowMicros: () => number;
+  readonly maxMqttPacketSize: number;
   /** Serve HTTPS (and WSS at /mqtt) with this certificate. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
@@ -63,17 +65,20 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   app.addHook('onResponse', async (req, reply) => {
     if (opts.logger.isLevelEnabled('debug')) {
       req.log.debug(
-        { method: req.method, url: req.url, status: reply.statusCode, ms: reply.elapsedTime },
+        // The path only: the query string may hold InfluxDB-style u/p credentials.
+        { method: req.method, path: req.url.split('?')[0], status: reply.statusCode, ms: reply.elapsedTime },
         'http',
       );
     }
   });
 
   await app.register(websocket, {
-    options: { maxPayload: 16 * 1024 * 1024, handleProtocols: pickMqttProtocol },
+    // ws buffers a whole message before aedes sees it: cap it like a TCP packet, even before CONNECT.
+    options: { maxPayload: opts.maxMqttPacketSize, handleProtocols: pickMqttProtocol },
   });
   await app.register(healthRoutes, { metrics: opts.metrics, isReady: opts.isReady });
   await app.register(mqttWebSocketRoute, { handler: opts.mqtt });
+  await app.register(usersRoutes, { auth: opts.auth });
   await app.register(queryRoutes, {
     auth: opts.auth,
     store: opts.store,

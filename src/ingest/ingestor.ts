@@ -1,4 +1,4 @@
-import { AppError, type ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from '../core/errors.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { Counter } from '../core/metrics.js';
@@ -50,10 +50,12 @@ export class Ingestor {
   readonly #rejectLog = new LogThrottle(REJECT_LOG_EVERY_MS);
   readonly #storedCount: { inc(by?: number): void };
   readonly #skippedCount: { inc(by?: number): void };
+  readonly #failedCount: { inc(by?: number): void };
 
   constructor(private readonly opts: IngestorOptions) {
     this.#storedCount = opts.messages.with({ result: 'stored' });
     this.#skippedCount = opts.messages.with({ result: 'skipped' });
+    this.#failedCount = opts.messages.with({ result: 'failed' });
   }
 
   /** Pure decoding step: what a message would become. Used by ingest() and by tests and tools. */
@@ -109,8 +111,8 @@ export class Ingestor {
             return { kind: 'stored', points: decoded.points.length };
           },
           (err: unknown) => {
-            const code: ErrorCode = err instanceof AppError ? err.code : 'STO_WRITE_FAILED';
-            this.#reject(msg, decoded.rule, code, (err as Error).message);
+            // Not a dead letter: the message was refused, not judged bad, and its publisher will re-send it.
+            this.#failedCount.inc();
             throw err;
           },
         );
@@ -142,7 +144,8 @@ export class Ingestor {
       source: msg.source,
       clientId: msg.clientId,
       topic: msg.topic,
-      payload: msg.payload.length > limit ? Buffer.from(msg.payload.subarray(0, limit)) : msg.payload,
+      // A copy of exactly the kept bytes: the payload is a view into a larger socket read buffer.
+      payload: Buffer.from(msg.payload.subarray(0, limit)),
       payloadSize: msg.payload.length,
       rule,
       code,

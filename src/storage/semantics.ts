@@ -7,7 +7,10 @@ import type { Aggregate, DeadLetterFilter, SeriesQuery } from './store.js';
  * driver cannot drift apart on them.
  */
 
-const AGGREGATES: ReadonlySet<Aggregate> = new Set([
+/** How long a failed write keeps a store not ready (/readyz 503) unless a later write succeeds. */
+export const WRITE_FAILURE_NOT_READY_MS = 10_000;
+
+export const AGGREGATE_NAMES: readonly Aggregate[] = [
   'raw',
   'last',
   'first',
@@ -16,7 +19,8 @@ const AGGREGATES: ReadonlySet<Aggregate> = new Set([
   'max',
   'sum',
   'count',
-]);
+];
+const AGGREGATES: ReadonlySet<Aggregate> = new Set(AGGREGATE_NAMES);
 const NUMERIC_AGGREGATES: ReadonlySet<Aggregate> = new Set(['mean', 'min', 'max', 'sum']);
 
 /** Throws QRY_BAD_PARAM when the query cannot be answered as asked, whatever the data. */

@@ -112,6 +112,10 @@ export interface TimeSeriesStore {
   /** Small key/value table for server state (e.g. the bootstrap admin's password hash). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Removes a key; true when it existed. */
+  deleteMeta(key: string): Promise<boolean>;
+  /** Every key starting with `prefix`, with its value, sorted by key. */
+  listMeta(prefix: string): Promise<Array<[string, string]>>;
 
   /** True when a write would be accepted now (for /readyz). */
   isWritable(): boolean;

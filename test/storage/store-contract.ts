@@ -529,6 +529,21 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         expect(await store.getMeta('admin')).toBe('hash-2');
         expect(await store.getMeta('other')).toBe('');
       });
+
+      it('lists keys by prefix in key order and deletes them', async () => {
+        await store.setMeta('auth.user.bob', 'b');
+        await store.setMeta('auth.user.alice', 'a');
+        await store.setMeta('auth.userx', 'no');
+        await store.setMeta('other', 'o');
+        expect(await store.listMeta('auth.user.')).toEqual([
+          ['auth.user.alice', 'a'],
+          ['auth.user.bob', 'b'],
+        ]);
+        expect(await store.listMeta("auth.user.' OR 1=1 --")).toEqual([]);
+        expect(await store.deleteMeta('auth.user.bob')).toBe(true);
+        expect(await store.deleteMeta('auth.user.bob')).toBe(false);
+        expect(await store.listMeta('auth.user.')).toEqual([['auth.user.alice', 'a']]);
+      });
     });
   });
 }

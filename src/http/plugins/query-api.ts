@@ -6,6 +6,7 @@ import { AppError } from '../../core/errors.js';
 import type { Fill } from '../../query/fill.js';
 import type { QueryPlan, QueryService } from '../../query/query-service.js';
 import { parseTimeBound } from '../../query/time-params.js';
+import { AGGREGATE_NAMES } from '../../storage/semantics.js';
 import type { Aggregate, DeadLetter, TimeSeriesStore } from '../../storage/store.js';
 import { requireAuth } from '../auth-hook.js';
 
@@ -17,7 +18,6 @@ export interface QueryRoutesOptions {
   readonly nowMicros: () => number;
 }
 
-const AGGREGATES: readonly Aggregate[] = ['raw', 'last', 'first', 'mean', 'min', 'max', 'sum', 'count'];
 const DEFAULT_RANGE = '-1h';
 
 type Params = Record<string, string | string[] | undefined>;
@@ -37,7 +37,7 @@ export function planFromParams(q: Params, defaultDatabase: string, nowUs: number
   if (!measurement) throw bad('measurement is required');
   const field = param(q, 'field') ?? 'value';
   const agg = (param(q, 'agg') ?? 'raw') as Aggregate;
-  if (!AGGREGATES.includes(agg)) throw bad(`agg "${agg}" is not one of ${AGGREGATES.join(', ')}`);
+  if (!AGGREGATE_NAMES.includes(agg)) throw bad(`agg "${agg}" is not one of ${AGGREGATE_NAMES.join(', ')}`);
 
   const fromText = param(q, 'from') ?? DEFAULT_RANGE;
   const toText = param(q, 'to') ?? 'now';
@@ -109,7 +109,7 @@ function toDeadLetterDto(d: DeadLetter): DeadLetterDto {
 
 /** The first slice of the REST API: query, series catalog, dead letters. */
 export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, opts) => {
-  app.addHook('preHandler', requireAuth(opts.auth));
+  app.addHook('preHandler', requireAuth(opts.auth, ['admin', 'viewer']));
 
   app.get('/api/v1/query', async (req) => {
     const plan = planFromParams(req.query as Params, opts.defaultDatabase, opts.nowMicros());

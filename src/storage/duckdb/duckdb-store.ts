@@ -15,6 +15,7 @@ import {
   validateDeadLetterFilter,
   validatePointTimes,
   validateQuery,
+  WRITE_FAILURE_NOT_READY_MS,
 } from '../semantics.js';
 import type {
   DeadLetter,
@@ -63,9 +64,6 @@ interface OpenDatabase {
  * then corrupt it; this refuses the second store instead.
  */
 const filesInUse = new Set<string>();
-
-/** How long a failed write keeps the store not ready (/readyz 503) unless a later write succeeds. */
-const WRITE_FAILURE_NOT_READY_MS = 10_000;
 
 const EMPTY: QueryResult = { series: [], truncated: false };
 
@@ -234,6 +232,31 @@ export class DuckDbStore implements TimeSeriesStore {
         );
       }),
     );
+  }
+
+  async deleteMeta(key: string): Promise<boolean> {
+    const db = this.#assertOpen();
+    return this.#writes.run(() =>
+      this.#transaction('delete meta', noPreparation, async () => {
+        const result = await db.writer.run('DELETE FROM meta WHERE key = $key', { key });
+        return result.rowsChanged > 0;
+      }),
+    );
+  }
+
+  async listMeta(prefix: string): Promise<Array<[string, string]>> {
+    const db = this.#assertOpen();
+    const rows = await this.#reads.run(async () =>
+      (
+        await db.reader.runAndReadAll(
+          'SELECT key, value FROM meta WHERE starts_with(key, $prefix) ORDER BY key',
+          {
+            prefix,
+          },
+        )
+      ).getRows(),
+    );
+    return rows.map(([k, v]) => [String(k), String(v)]);
   }
 
   isWritable(): boolean {

@@ -185,6 +185,18 @@ export class MemoryStore implements TimeSeriesStore {
     this.#meta.set(key, value);
   }
 
+  async deleteMeta(key: string): Promise<boolean> {
+    this.#assertOpen();
+    return this.#meta.delete(key);
+  }
+
+  async listMeta(prefix: string): Promise<Array<[string, string]>> {
+    this.#assertOpen();
+    return [...this.#meta]
+      .filter(([k]) => k.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   isWritable(): boolean {
     return this.#open;
   }

@@ -113,3 +113,8 @@ export function decodePoints(e: EncodedPoints): Point[] {
   }
   return points;
 }
+
+/** Structured cloning turns a Buffer into a plain Uint8Array; this views it as a Buffer again, without a copy. */
+export function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

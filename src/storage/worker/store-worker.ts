@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDbStore } from '../duckdb/duckdb-store.js';
 import type { TimeSeriesStore } from '../store.js';
-import { decodePoints, type EncodedPoints } from './point-codec.js';
+import { asBuffer, decodePoints, type EncodedPoints } from './point-codec.js';
 import { type StoreState, serializeError, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
 /**
@@ -35,8 +35,7 @@ async function call(req: WorkerRequest): Promise<unknown> {
       return store.appendDeadLetters(
         (a[0] as Parameters<TimeSeriesStore['appendDeadLetters']>[0]).map((d) => ({
           ...d,
-          // Buffers arrive as plain Uint8Arrays after structured cloning.
-          payload: Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength),
+          payload: asBuffer(d.payload),
         })),
       );
     case 'listDeadLetters':
@@ -45,6 +44,10 @@ async function call(req: WorkerRequest): Promise<unknown> {
       return store.getMeta(a[0] as string);
     case 'setMeta':
       return store.setMeta(a[0] as string, a[1] as string);
+    case 'deleteMeta':
+      return store.deleteMeta(a[0] as string);
+    case 'listMeta':
+      return store.listMeta(a[0] as string);
     default:
       throw new Error(`unknown store method ${req.method}`);
   }

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../core/errors.js';
 import type { Point } from '../../core/point.js';
+import { WRITE_FAILURE_NOT_READY_MS } from '../semantics.js';
 import type {
   DeadLetter,
   DeadLetterFilter,
@@ -14,7 +15,7 @@ import type {
   TimeSeriesStore,
   WriteOutcome,
 } from '../store.js';
-import { encodePoints, transferListOf } from './point-codec.js';
+import { asBuffer, encodePoints, transferListOf } from './point-codec.js';
 import { deserializeError, type StoreState, type WorkerRequest, type WorkerResponse } from './protocol.js';
 
 /**
@@ -28,6 +29,8 @@ export class WorkerStore implements TimeSeriesStore {
   readonly #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   #state: StoreState = { stats: { series: 0, samples: 0, deadLetters: 0 }, writable: false };
   #exitError: Error | undefined;
+  #started = false;
+  #lastWriteFailedAt: number | undefined;
   #stopping = false;
 
   constructor(
@@ -48,7 +51,7 @@ export class WorkerStore implements TimeSeriesStore {
       this.#fail(new AppError('STO_WRITE_FAILED', `store thread crashed: ${err.message}`, { cause: err })),
     );
     worker.on('exit', (code) => {
-      if (this.#worker === worker && !this.#stopping) {
+      if (this.#worker === worker && this.#started && !this.#stopping) {
         this.options.onCrash?.(this.#exitError ?? new Error(`the store thread exited with code ${code}`));
       }
       this.#worker = undefined;
@@ -57,6 +60,8 @@ export class WorkerStore implements TimeSeriesStore {
     });
     try {
       await this.#call('start', []);
+      this.#started = true;
+      this.#lastWriteFailedAt = undefined;
     } catch (err) {
       await worker.terminate();
       throw err;
@@ -70,6 +75,7 @@ export class WorkerStore implements TimeSeriesStore {
     try {
       await this.#call('stop', []);
     } finally {
+      this.#started = false;
       await worker.terminate();
       this.#worker = undefined;
       this.#stopping = false;
@@ -79,7 +85,16 @@ export class WorkerStore implements TimeSeriesStore {
   write(points: readonly Point[]): Promise<WriteOutcome> {
     if (points.length === 0) return Promise.resolve({ written: 0, refused: [] });
     const encoded = encodePoints(points);
-    return this.#call('write', [encoded], transferListOf(encoded)) as Promise<WriteOutcome>;
+    return (this.#call('write', [encoded], transferListOf(encoded)) as Promise<WriteOutcome>).then(
+      (outcome) => {
+        this.#lastWriteFailedAt = undefined;
+        return outcome;
+      },
+      (err: unknown) => {
+        this.#lastWriteFailedAt = Date.now();
+        throw err;
+      },
+    );
   }
 
   query(q: SeriesQuery): Promise<QueryResult> {
@@ -101,11 +116,7 @@ export class WorkerStore implements TimeSeriesStore {
 
   async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
     const letters = (await this.#call('listDeadLetters', [filter])) as DeadLetter[];
-    // Structured cloning turns Buffers into plain Uint8Arrays.
-    return letters.map((d) => ({
-      ...d,
-      payload: Buffer.from(d.payload.buffer, d.payload.byteOffset, d.payload.byteLength),
-    }));
+    return letters.map((d) => ({ ...d, payload: asBuffer(d.payload) }));
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -116,8 +127,20 @@ export class WorkerStore implements TimeSeriesStore {
     await this.#call('setMeta', [key, value]);
   }
 
+  async deleteMeta(key: string): Promise<boolean> {
+    return (await this.#call('deleteMeta', [key])) as boolean;
+  }
+
+  async listMeta(prefix: string): Promise<Array<[string, string]>> {
+    return (await this.#call('listMeta', [prefix])) as Array<[string, string]>;
+  }
+
   isWritable(): boolean {
-    return this.#worker !== undefined && this.#state.writable;
+    if (this.#worker === undefined || !this.#started) return false;
+    // Decided here, not from the worker's last answer: a server out of rotation gets no requests that
+    // would bring a fresher answer, and must still turn ready again.
+    const failedAt = this.#lastWriteFailedAt;
+    return failedAt === undefined || Date.now() - failedAt >= WRITE_FAILURE_NOT_READY_MS;
   }
 
   stats(): StoreStats {
