@@ -2,6 +2,7 @@
 import { certCommand } from './cert.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
+import { userCommand } from './user.js';
 
 const USAGE = `sensorhub — MQTT broker, ingest, time-series store and query API in one program
 
@@ -10,6 +11,7 @@ Usage:
                   [--tls-cert FILE --tls-key FILE] [--mqtts-port N]
   sensorhub simulate --url mqtt://HOST:PORT [--username U] [--devices N] [--interval 1s] [--profile sensors|pot]
   sensorhub cert dev [--out DIR] [--host NAME]...   (a self-signed certificate for local TLS)
+  sensorhub user list | add NAME | remove NAME | passwd NAME   (users, roles and topic ACLs)
   sensorhub help [COMMAND]
 
 Run "sensorhub start --help" for every option with its env var and default.`;
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   start: startCommand,
   simulate: simulateCommand,
   cert: certCommand,
+  user: userCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
