@@ -59,8 +59,9 @@ export async function certCommand(argv: string[]): Promise<number> {
     notBeforeDate,
     notAfterDate: new Date(notBeforeDate.getTime() + days * 86_400_000),
     extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', digitalSignature: true, keyCertSign: true },
+      // Not a CA: if someone trusts this file system-wide, it vouches for these hosts only.
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true },
       { name: 'extKeyUsage', serverAuth: true },
       {
         name: 'subjectAltName',

@@ -129,7 +129,10 @@ describe('Ingestor with the default rules', () => {
     batcher = new WriteBatcher({ store, maxBatchPoints: 100, maxPendingPoints: 1000, logger: silentLogger });
     deadLetters = new DeadLetterWriter(store, silentLogger);
     rejected = new Counter('r', 'r');
-    ingestor = new Ingestor({
+    ingestor = new Ingestor(ingestorOptions());
+  });
+  function ingestorOptions() {
+    return {
       rules: RuleSet.compile([], true),
       batcher,
       deadLetters,
@@ -140,8 +143,9 @@ describe('Ingestor with the default rules', () => {
       messages: new Counter('m', 'm'),
       rejected,
       points: new Counter('p', 'p'),
-    });
-  });
+    };
+  }
+
   afterEach(async () => {
     await batcher.stop();
     await deadLetters.stop();
@@ -204,9 +208,21 @@ describe('Ingestor with the default rules', () => {
       ],
       true,
     );
-    const match = rules.match('/batteries/7/status', 'gw');
-    expect(match?.rule.name).toBe('bess');
     expect(rules.match('sensors/a/b', 'gw')?.rule.name).toBe('default-sensors');
+    const bess = new Ingestor({ ...ingestorOptions(), rules });
+    expect(bess.decode(msg('/batteries/7/status', '{"soc":81}'))).toEqual({
+      kind: 'points',
+      rule: 'bess',
+      points: [
+        {
+          database: 'bess',
+          measurement: 'battery',
+          tags: { id: '7', site: 'north' },
+          fields: { soc: 81 },
+          time: T,
+        },
+      ],
+    });
   });
 
   it('stores accepted points and keeps rejected ones as dead letters, payload cut to the limit', async () => {

@@ -38,8 +38,6 @@ export interface IngestorOptions {
   readonly messages: Counter;
   readonly rejected: Counter;
   readonly points: Counter;
-  /** Called with every committed point, for live consumers (alerts, UI). */
-  readonly onStored?: (points: readonly Point[]) => void;
 }
 
 const REJECT_LOG_EVERY_MS = 10_000;
@@ -107,7 +105,6 @@ export class Ingestor {
             }
             this.#storedCount.inc();
             this.opts.points.inc(undefined, decoded.points.length);
-            this.opts.onStored?.(decoded.points);
             return { kind: 'stored', points: decoded.points.length };
           },
           (err: unknown) => {
