@@ -3,21 +3,10 @@ import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectOutcome } from '../helpers/mqtt.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
-
-async function connectError(url: string, opts: mqtt.IClientOptions): Promise<string> {
-  const client = mqtt.connect(url, { ...opts, reconnectPeriod: 0, connectTimeout: 5000 });
-  try {
-    return await new Promise<string>((resolve) => {
-      client.once('connect', () => resolve('connected'));
-      client.once('error', (err) => resolve(String((err as Error & { code?: number }).code ?? err.message)));
-    });
-  } finally {
-    client.end(true);
-  }
-}
 
 describe('secure by default', () => {
   let srv: TestServer;
@@ -29,15 +18,17 @@ describe('secure by default', () => {
   });
 
   it('refuses anonymous and wrong-password MQTT CONNECTs (3.1.1 and 5.0)', async () => {
-    expect(await connectError(srv.mqttUrl, {})).toBe('5'); // not authorized
-    expect(await connectError(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
+    expect(await connectOutcome(srv.mqttUrl, {})).toBe('5'); // not authorized
+    expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
     expect(
-      await connectError(srv.mqttUrl, { username: 'admin', password: 'wrong', protocolVersion: 5 }),
+      await connectOutcome(srv.mqttUrl, { username: 'admin', password: 'wrong', protocolVersion: 5 }),
     ).toBe(
       '134', // 0x86 bad user name or password
     );
-    expect(await connectError(srv.wsUrl, { username: 'nobody', password: 'x' })).toBe('4');
-    expect(await connectError(srv.mqttUrl, { username: 'admin', password: srv.password })).toBe('connected');
+    expect(await connectOutcome(srv.wsUrl, { username: 'nobody', password: 'x' })).toBe('4');
+    expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: srv.password })).toBe(
+      'connected',
+    );
   });
 
   it.skipIf(!existsSync('/usr/bin/mosquitto_pub'))('refuses mosquitto_pub without credentials', async () => {
@@ -92,6 +83,6 @@ describe('--allow-anonymous', () => {
     const res = await srv.api('/api/v1/query?measurement=temp&agg=last', { auth: false });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { series: Array<{ value: unknown[] }> }).series[0]?.value).toEqual([20]);
-    expect(await connectError(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
+    expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
   });
 });

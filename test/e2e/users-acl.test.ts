@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryResponseDto } from '../../src/contract/api.js';
+import { connectOutcome } from '../helpers/mqtt.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -29,18 +30,6 @@ function cli(args: string[], env: Record<string, string>, input?: string) {
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     child.stdin.end(input ?? '');
   });
-}
-
-async function connectResult(url: string, opts: mqtt.IClientOptions): Promise<string> {
-  const client = mqtt.connect(url, { ...opts, reconnectPeriod: 0, connectTimeout: 5000 });
-  try {
-    return await new Promise<string>((resolve) => {
-      client.once('connect', () => resolve('connected'));
-      client.once('error', (err) => resolve(String((err as Error & { code?: number }).code ?? err.message)));
-    });
-  } finally {
-    client.end(true);
-  }
 }
 
 describe('users, roles and topic ACLs', () => {
@@ -200,15 +189,15 @@ describe('users, roles and topic ACLs', () => {
     const changed = await cli(['user', 'passwd', 'bathroom'], env);
     expect(changed.code, changed.stderr).toBe(0);
     const next = /new password \(shown only now\): (\S+)/.exec(changed.stdout)?.[1] as string;
-    expect(await connectResult(srv.mqttUrl, { username: 'bathroom', password: bathroomPassword })).toBe('4');
-    expect(await connectResult(srv.mqttUrl, { username: 'bathroom', password: next })).toBe('connected');
+    expect(await connectOutcome(srv.mqttUrl, { username: 'bathroom', password: bathroomPassword })).toBe('4');
+    expect(await connectOutcome(srv.mqttUrl, { username: 'bathroom', password: next })).toBe('connected');
     bathroomPassword = next;
   });
 
   it('a removed user cannot log in; the bootstrap admin cannot be removed', async () => {
     expect((await cli(['user', 'remove', 'dashboard'], env)).code).toBe(0);
     expect(
-      await connectResult(srv.mqttUrl, {
+      await connectOutcome(srv.mqttUrl, {
         username: 'dashboard',
         password: 'dashboard-secret',
         protocolVersion: 5,

@@ -1,8 +1,9 @@
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../bench/lib/processes.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { freePort, hasMosquitto, MOSQUITTO_BIN, type RunningMosquitto, startMosquitto } from './mosquitto.js';
+import { hasMosquitto, MOSQUITTO_BIN, type RunningMosquitto, startMosquitto } from './mosquitto.js';
 
 if (!hasMosquitto) {
   console.warn(
