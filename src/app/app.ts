@@ -85,6 +85,11 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       allowAnonymous: config.mqtt.allowAnonymous,
       adminPassword: env.adminPassword,
       announce: env.announce,
+      failures: {
+        maxFailures: config.auth.maxFailures,
+        windowMs: config.auth.failureWindow,
+        blockMs: config.auth.blockFor,
+      },
     });
     await auth.start();
 

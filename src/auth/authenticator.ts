@@ -4,6 +4,7 @@ import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { TopicAcl } from './acl.js';
+import { LoginGuard } from './login-guard.js';
 import { generatePassword, hashPassword, sha256, verifyPassword } from './passwords.js';
 import { type Role, type UserRecord, UserRegistry } from './users.js';
 
@@ -34,6 +35,8 @@ export interface AuthenticatorOptions {
   readonly adminPassword: string | undefined;
   /** Where the generated first-start password is shown, once. */
   readonly announce: (text: string) => void;
+  /** Per-address blocking after repeated failures. */
+  readonly failures: { readonly maxFailures: number; readonly windowMs: number; readonly blockMs: number };
 }
 
 interface CacheEntry {
@@ -56,8 +59,11 @@ export class Authenticator {
   #hashing = 0;
   readonly #refusalLog = new LogThrottle(10_000);
 
+  readonly #guard: LoginGuard;
+
   constructor(private readonly opts: AuthenticatorOptions) {
     this.users = new UserRegistry(opts.store, (name) => this.#forget(name));
+    this.#guard = new LoginGuard({ ...opts.failures, clock: opts.clock });
   }
 
   get allowAnonymous(): boolean {
@@ -113,23 +119,59 @@ export class Authenticator {
   }
 
   /**
-   * The principal for these credentials, or null when they are wrong. Throws AUTH_THROTTLED when too many
-   * verifications are already waiting.
+   * The principal for these credentials from this remote address, or null when they are wrong. Throws
+   * AUTH_BLOCKED when the address failed too often lately, AUTH_THROTTLED when too many verifications wait.
    */
-  async verify(username: string | undefined, password: string | undefined): Promise<Principal | null> {
-    if (username === undefined || password === undefined) return null;
+  async verify(
+    username: string | undefined,
+    password: string | undefined,
+    address?: string,
+  ): Promise<Principal | null> {
+    const blockedMs = this.#guard.blockedFor(address);
+    if (blockedMs > 0) {
+      throw new AppError(
+        'AUTH_BLOCKED',
+        `too many failed logins from ${address}; retry in ${Math.ceil(blockedMs / 1000)} s`,
+        {
+          details: { retryAfterSeconds: Math.ceil(blockedMs / 1000) },
+        },
+      );
+    }
+    const { principal, repeated } = await this.#check(username, password);
+    if (principal) {
+      this.#guard.succeeded(address);
+    } else if (!repeated && this.#guard.failed(address)) {
+      // Only new wrong guesses count: a device retrying the same stale password is not guessing, and must
+      // not get the other devices behind its NAT or load balancer blocked.
+      this.opts.logger.warn(
+        { remote: address, blockForMs: this.opts.failures.blockMs },
+        'too many failed logins: address blocked (AUTH_BLOCKED)',
+      );
+    }
+    return principal;
+  }
+
+  /** `repeated`: a failure already seen recently (answered from the cache). */
+  async #check(
+    username: string | undefined,
+    password: string | undefined,
+  ): Promise<{ principal: Principal | null; repeated: boolean }> {
+    if (username === undefined || password === undefined) return { principal: null, repeated: false };
     const ephemeral = this.#ephemeral.get(username);
-    if (ephemeral !== undefined) return ephemeral.hash === sha256(password) ? ephemeral.principal : null;
+    if (ephemeral !== undefined) {
+      return { principal: ephemeral.hash === sha256(password) ? ephemeral.principal : null, repeated: false };
+    }
     const cacheKey = sha256(`${username}\u0000${password}`);
     const hit = this.#cache.get(cacheKey);
-    if (hit && hit.until > this.opts.clock.nowMs()) return hit.principal;
+    if (hit && hit.until > this.opts.clock.nowMs())
+      return { principal: hit.principal, repeated: hit.principal === null };
     // A reconnect storm of devices sharing a credential runs scrypt once, not once per CONNECT.
     let pending = this.#inflight.get(cacheKey);
     if (!pending) {
       pending = this.#verifySlow(username, password, cacheKey).finally(() => this.#inflight.delete(cacheKey));
       this.#inflight.set(cacheKey, pending);
     }
-    return pending;
+    return { principal: await pending, repeated: false };
   }
 
   /** Logs a refused login, at most once per 10 s with a count of the others. */

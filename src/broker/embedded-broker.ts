@@ -143,7 +143,7 @@ export class EmbeddedBroker {
       done(null, true);
       return;
     }
-    auth.verify(username, password?.toString('utf8')).then(
+    auth.verify(username, password?.toString('utf8'), remoteAddress(client)).then(
       (principal) => {
         if (principal) {
           this.#principals.set(client, principal);
@@ -159,12 +159,17 @@ export class EmbeddedBroker {
         done(err, false);
       },
       (cause: unknown) => {
+        const blocked = cause instanceof AppError && cause.code === 'AUTH_BLOCKED';
         auth.logRefusal(
-          { err: cause, clientId: client.id },
-          'MQTT CONNECT refused: cannot check credentials now',
+          { err: cause, clientId: client.id, remote: remoteAddress(client) },
+          blocked
+            ? 'MQTT CONNECT refused: address blocked (AUTH_BLOCKED)'
+            : 'MQTT CONNECT refused: cannot check credentials now',
         );
-        const err = new Error('authentication unavailable') as AuthenticateError;
-        err.returnCode = SERVER_UNAVAILABLE;
+        const err = new Error(
+          blocked ? 'address blocked' : 'authentication unavailable',
+        ) as AuthenticateError;
+        err.returnCode = blocked ? NOT_AUTHORIZED : SERVER_UNAVAILABLE;
         done(err, false);
       },
     );

@@ -95,6 +95,27 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Largest MQTT packet accepted; larger ones close the connection (MQTT 5: DISCONNECT 0x95).',
   },
   {
+    key: 'auth.maxFailures',
+    kind: 'int',
+    default: 10,
+    env: 'SENSORHUB_AUTH_MAX_FAILURES',
+    help: 'Failed logins (MQTT or HTTP) from one address within auth.failureWindow that block it.',
+  },
+  {
+    key: 'auth.failureWindow',
+    kind: 'duration',
+    default: '1m',
+    env: 'SENSORHUB_AUTH_FAILURE_WINDOW',
+    help: 'Window in which failed logins from one address are counted.',
+  },
+  {
+    key: 'auth.blockFor',
+    kind: 'duration',
+    default: '5m',
+    env: 'SENSORHUB_AUTH_BLOCK_FOR',
+    help: 'How long a blocked address is refused before its credentials are even checked.',
+  },
+  {
     key: 'http.host',
     kind: 'string',
     default: '0.0.0.0',

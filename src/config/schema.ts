@@ -70,6 +70,7 @@ export const configSchema = z
       })
       .strict(),
     http: z.object({ host: z.string().min(1), port: port }).strict(),
+    auth: z.object({ maxFailures: positiveInt, failureWindow: duration, blockFor: duration }).strict(),
     tls: z
       .object({ cert: z.string(), key: z.string() })
       .strict()

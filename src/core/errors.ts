@@ -12,6 +12,10 @@ export const ERROR_CODES = {
   AUTH_BAD_USER: { status: 400, summary: 'A user name, role, password or ACL pattern is invalid.' },
   AUTH_USER_EXISTS: { status: 409, summary: 'A user with this name already exists.' },
   AUTH_USER_NOT_FOUND: { status: 404, summary: 'No user with this name.' },
+  AUTH_BLOCKED: {
+    status: 429,
+    summary: 'Too many failed logins from this address; it is refused for a while.',
+  },
   AUTH_THROTTLED: {
     status: 503,
     summary: 'Too many logins are being checked at once; retry in a few seconds.',

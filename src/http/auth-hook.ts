@@ -37,7 +37,11 @@ export function requireAuth(auth: Authenticator, roles: readonly Role[]) {
       reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
       throw new AppError('AUTH_REQUIRED', 'credentials required: use HTTP basic auth (or u/p parameters)');
     }
-    const principal = await auth.verify(username, password);
+    const principal = await auth.verify(username, password, req.ip).catch((err: unknown) => {
+      const retry = (err as AppError).details?.retryAfterSeconds;
+      if (typeof retry === 'number') reply.header('Retry-After', String(retry));
+      throw err;
+    });
     if (!principal) {
       reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
       auth.logRefusal(

@@ -86,3 +86,44 @@ describe('--allow-anonymous', () => {
     expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: 'wrong' })).toBe('4');
   });
 });
+
+describe('failed logins per address', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({
+      env: {
+        SENSORHUB_AUTH_MAX_FAILURES: '3',
+        SENSORHUB_AUTH_FAILURE_WINDOW: '1m',
+        SENSORHUB_AUTH_BLOCK_FOR: '2s',
+      },
+    });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('block the address for a while, even for the right password, over MQTT and HTTP alike', async () => {
+    // A device retrying one stale password is not guessing: it does not get its address blocked.
+    for (let i = 0; i < 5; i++) {
+      expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: 'stale-password' })).toBe('4');
+    }
+    expect((await srv.api('/api/v1/series')).status).toBe(200);
+    for (let i = 0; i < 3; i++) {
+      expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: `guess-${i}` })).toBe('4');
+    }
+    expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: srv.password })).toBe('5');
+    expect(
+      await connectOutcome(srv.mqttUrl, { username: 'admin', password: srv.password, protocolVersion: 5 }),
+    ).toBe('135');
+    const http = await srv.api('/api/v1/series');
+    expect(http.status).toBe(429);
+    expect(Number(http.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await http.json()).toMatchObject({ code: 'AUTH_BLOCKED' });
+
+    await new Promise((r) => setTimeout(r, 2100));
+    expect(await connectOutcome(srv.mqttUrl, { username: 'admin', password: srv.password })).toBe(
+      'connected',
+    );
+    expect((await srv.api('/api/v1/series')).status).toBe(200);
+  });
+});
