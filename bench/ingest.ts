@@ -114,16 +114,33 @@ async function countStored(api: QueryTarget, targets: readonly StoredTarget[]): 
   return counts;
 }
 
+/** Adds the user the load generator connects as, through the HTTP API as an operator would. */
+async function createDeviceUser(api: QueryTarget): Promise<{ username: string; password: string }> {
+  const username = 'bench-device';
+  const res = await fetch(`${api.baseUrl}/api/v1/users`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${api.username}:${api.password}`).toString('base64')}`,
+      'content-type': 'application/json',
+    },
+    body: JSON.stringify({ name: username, role: 'client', publish: ['sensors/+/temp', 'bench/+'] }),
+  });
+  if (res.status !== 201)
+    throw new Error(`creating the bench user failed: ${res.status} ${await res.text()}`);
+  const { password } = (await res.json()) as { password: string };
+  return { username, password };
+}
+
 function loadConfig(
   opts: BenchOptions,
   server: RunningServer,
   scenario: Scenario,
-  auth?: { password: string },
+  auth?: { username: string; password: string },
 ): LoadConfig {
   return {
     host: '127.0.0.1',
     port: server.mqttPort,
-    ...(auth ? { username: 'admin', password: auth.password } : {}),
+    ...(auth ? { username: auth.username, password: auth.password } : {}),
     scenario,
     connections: opts.connections,
     window: opts.window,
@@ -208,7 +225,9 @@ async function benchSensorhub(opts: BenchOptions, scenario: Scenario, cpus: Cpus
     progress(
       `sensorhub/${scenario}: ${opts.connections} connections × ${opts.window} in flight, ${opts.seconds} s`,
     );
-    const config = loadConfig(opts, server, scenario, { password });
+    // The load runs as a device would: a `client` user whose topic ACL is checked on every publish.
+    const device = await createDeviceUser(api);
+    const config = loadConfig(opts, server, scenario, device);
     const m = await measure(server, config, cpus, opts.queries ? sampler : undefined);
     const counts = await countStored(api, targets);
     // Each target holds one value per acked message of its connection(s): every field's total must reach acked.
