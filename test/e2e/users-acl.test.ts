@@ -142,12 +142,14 @@ describe('users, roles and topic ACLs', () => {
       sub.stdout.on('data', (d: Buffer) => {
         out += d.toString();
       });
+      // Listen for the exit now: with -C 1 it may come before mosquitto_pub below has returned.
+      const closed = new Promise((r) => sub.once('close', r));
       await new Promise((r) => setTimeout(r, 500));
       await run('mosquitto_pub', [
         ...['-h', u.hostname, '-p', u.port, '-u', 'bathroom', '-P', bathroomPassword, '-q', '1'],
         ...['-t', 'sensors/bathroom/humidity', '-m', '55'],
       ]);
-      await new Promise((r) => sub.once('close', r));
+      await closed;
       expect(out.trim()).toBe('sensors/bathroom/humidity 55');
       const denied = await run('mosquitto_sub', [
         ...[

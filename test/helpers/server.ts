@@ -27,6 +27,8 @@ export function basicAuth(user: string, password: string): string {
 /** An in-process server on free ports with its own temp data dir. */
 export async function startTestServer(
   opts: {
+    /** A YAML config file; the test's data dir and free ports still override it. */
+    file?: string;
     env?: Record<string, string>;
     flags?: Record<string, string | boolean>;
     dataDir?: string;
@@ -35,6 +37,7 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'sensorhub-test-')));
   const config = await loadConfig({
+    file: opts.file,
     env: { ...opts.env },
     flags: {
       'data-dir': dataDir,
