@@ -9,6 +9,8 @@ import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics.js';
+import { PresenceTracker } from '../devices/presence.js';
+import { DeviceRegistry } from '../devices/registry.js';
 import { buildHttpServer } from '../http/server.js';
 import { WriteBatcher } from '../ingest/batcher.js';
 import { DeadLetterWriter } from '../ingest/dead-letters.js';
@@ -93,6 +95,20 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     });
     await auth.start();
 
+    const presence = new PresenceTracker(clock);
+    const devices = new DeviceRegistry(store, auth.users, presence);
+    await devices.start();
+    const presenceSaver = setInterval(() => {
+      devices
+        .saveLastSeen()
+        .catch((err: unknown) => logger.warn({ err }, 'could not save device last-seen times'));
+    }, 60_000);
+    presenceSaver.unref();
+    disposers.push(async () => {
+      clearInterval(presenceSaver);
+      await devices.saveLastSeen();
+    });
+
     const batcher = new WriteBatcher({
       store,
       maxBatchPoints: config.ingest.batchMaxPoints,
@@ -141,12 +157,23 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       ingestor,
       clock,
       logger: logger.child({ ns: 'mqtt' }),
+      observer: {
+        connected: (name) => devices.isDevice(name) && presence.connected(name),
+        published: (name) => devices.isDevice(name) && presence.seen(name),
+        disconnected: (name) => devices.isDevice(name) && presence.disconnected(name),
+      },
     });
 
     metrics.gauge(
       'sensorhub_mqtt_clients_connected',
       'Connected MQTT clients.',
       () => broker.connectedClients,
+    );
+    metrics.gauge('sensorhub_devices', 'Devices in the registry.', () => devices.count);
+    metrics.gauge(
+      'sensorhub_devices_online',
+      'Devices with at least one MQTT connection.',
+      () => presence.onlineCount,
     );
     metrics.gauge(
       'sensorhub_ingest_pending_points',
@@ -171,6 +198,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     const http: FastifyInstance = await buildHttpServer({
       logger: logger.child({ ns: 'http' }),
       auth,
+      devices,
       store,
       queryService: new QueryService(store, config.query.maxPoints, config.ingest.database),
       metrics,

@@ -22,6 +22,14 @@ export interface EmbeddedBrokerOptions {
   readonly ingestor: Ingestor;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Told when authenticated clients come, publish and go (device presence). */
+  readonly observer?: ClientObserver;
+}
+
+export interface ClientObserver {
+  connected(username: string): void;
+  published(username: string): void;
+  disconnected(username: string): void;
 }
 
 // MQTT 5 reason codes used here [MQTT-2.4].
@@ -82,6 +90,17 @@ export class EmbeddedBroker {
       authorizeSubscribe: (client, sub, done) => this.#onSubscribe(client, sub, done),
     });
     this.#aedes = aedes;
+    const observer = this.opts.observer;
+    if (observer) {
+      aedes.on('clientReady', (client) => {
+        const p = this.#principals.get(client);
+        if (p) observer.connected(p.username);
+      });
+      aedes.on('clientDisconnect', (client) => {
+        const p = this.#principals.get(client);
+        if (p) observer.disconnected(p.username);
+      });
+    }
     aedes.on('clientError', (client, err) =>
       logger.debug({ clientId: client.id, err: err.message }, 'client error'),
     );
@@ -201,8 +220,7 @@ export class EmbeddedBroker {
    * A publish outside the user's ACL goes nowhere: MQTT 5 publishers get 0x87, MQTT 3.1.1 ones an ordinary
    * PUBACK (the protocol has no way to say no), as Mosquitto does. Returns false when it was refused.
    */
-  #allowedToPublish(client: Client, packet: FlaggedPacket): boolean {
-    const principal = this.#principals.get(client);
+  #allowedToPublish(client: Client, principal: Principal | null | undefined, packet: FlaggedPacket): boolean {
     if (!principal || principal.role === 'admin') return true;
     if (principal.publish.allowsTopic(packet.topic, { username: principal.username, clientId: client.id }))
       return true;
@@ -235,10 +253,12 @@ export class EmbeddedBroker {
       done(null);
       return;
     }
-    if (!this.#allowedToPublish(client, packet)) {
+    const principal = this.#principals.get(client);
+    if (!this.#allowedToPublish(client, principal, packet)) {
       done(null);
       return;
     }
+    if (principal) this.opts.observer?.published(principal.username);
 
     const { clock } = this.opts;
     const now = clock.nowMicros();

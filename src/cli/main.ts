@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { certCommand } from './cert.js';
+import { deviceCommand } from './device.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 import { userCommand } from './user.js';
@@ -12,6 +13,7 @@ Usage:
   sensorhub simulate --url mqtt://HOST:PORT [--username U] [--devices N] [--interval 1s] [--profile sensors|pot]
   sensorhub cert dev [--out DIR] [--host NAME]...   (a self-signed certificate for local TLS)
   sensorhub user list | add NAME | remove NAME | passwd NAME   (users, roles and topic ACLs)
+  sensorhub device list | add NAME | remove NAME              (devices: credentials and presence)
   sensorhub help [COMMAND]
 
 Run "sensorhub start --help" for every option with its env var and default.`;
@@ -21,6 +23,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   simulate: simulateCommand,
   cert: certCommand,
   user: userCommand,
+  device: deviceCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

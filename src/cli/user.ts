@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ADMIN_USERNAME } from '../auth/authenticator.js';
 import { type NewUser, ROLES, type UserInfo, UserRegistry } from '../auth/users.js';
 import { AppError, isAppError } from '../core/errors.js';
-import { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
+import type { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
+import { type AdminApi, adminApi, openOfflineStore, readStdinPassword } from './admin-access.js';
 
 const HELP = `Usage:
   sensorhub user list
@@ -33,47 +32,20 @@ interface UserBackend {
 }
 
 class ApiBackend implements UserBackend {
-  constructor(
-    private readonly url: string,
-    private readonly authorization: string,
-  ) {}
-
-  async #call(method: string, path: string, body?: unknown): Promise<unknown> {
-    let res: Response;
-    try {
-      res = await fetch(`${this.url}${path}`, {
-        method,
-        headers: {
-          authorization: this.authorization,
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (err) {
-      throw new Error(
-        `cannot reach the server at ${this.url} (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}); ` +
-          'start it, pass --url, or edit a stopped server with --data-dir DIR',
-      );
-    }
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (!res.ok)
-      throw new Error(`${String(json.code ?? res.status)}: ${String(json.error ?? res.statusText)}`);
-    return json;
-  }
+  constructor(private readonly api: AdminApi) {}
 
   async list() {
-    return ((await this.#call('GET', '/api/v1/users')) as { users: UserInfo[] }).users;
+    return ((await this.api.call('GET', '/api/v1/users')) as { users: UserInfo[] }).users;
   }
   async add(user: NewUser) {
-    return (await this.#call('POST', '/api/v1/users', user)) as { user: UserInfo; password?: string };
+    return (await this.api.call('POST', '/api/v1/users', user)) as { user: UserInfo; password?: string };
   }
   async remove(name: string) {
-    await this.#call('DELETE', `/api/v1/users/${encodeURIComponent(name)}`);
+    await this.api.call('DELETE', `/api/v1/users/${encodeURIComponent(name)}`);
   }
   async passwd(name: string, password?: string) {
     const body = password === undefined ? {} : { password };
-    return (await this.#call('PUT', `/api/v1/users/${encodeURIComponent(name)}/password`, body)) as {
+    return (await this.api.call('PUT', `/api/v1/users/${encodeURIComponent(name)}/password`, body)) as {
       password?: string;
     };
   }
@@ -104,34 +76,9 @@ class OfflineBackend implements UserBackend {
   }
 }
 
-async function readStdinPassword(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks)
-    .toString('utf8')
-    .replace(/\r?\n$/, '');
-  if (text === '') throw new Error('--password-stdin: nothing on standard input');
-  return text;
-}
-
 async function backendFor(v: Record<string, unknown>): Promise<UserBackend> {
-  if (typeof v['data-dir'] === 'string') {
-    const store = new DuckDbStore({ path: join(v['data-dir'], 'sensorhub.duckdb') });
-    try {
-      await store.start();
-    } catch (err) {
-      throw new Error(
-        `cannot open ${v['data-dir']} (${(err as Error).message}); if a server is running on it, use its API (--url)`,
-      );
-    }
-    return new OfflineBackend(store);
-  }
-  const url = String(v.url ?? process.env.SENSORHUB_URL ?? 'http://localhost:8086').replace(/\/$/, '');
-  let password = process.env.SENSORHUB_ADMIN_PASSWORD;
-  const file = process.env.SENSORHUB_ADMIN_PASSWORD_FILE;
-  if (!password && file) password = (await readFile(file, 'utf8')).trim();
-  if (!password) throw new Error('set SENSORHUB_ADMIN_PASSWORD (or _FILE) to manage users through the API');
-  return new ApiBackend(url, `Basic ${Buffer.from(`${ADMIN_USERNAME}:${password}`).toString('base64')}`);
+  if (typeof v['data-dir'] === 'string') return new OfflineBackend(await openOfflineStore(v['data-dir']));
+  return new ApiBackend(await adminApi(v.url));
 }
 
 function show(u: UserInfo): string {

@@ -21,3 +21,8 @@ export const systemClock: Clock = {
     return lastMicros;
   },
 };
+
+/** A clock from a millisecond source, for tools that need no sub-millisecond times. */
+export function clockOf(nowMs: () => number): Clock {
+  return { nowMs, nowMicros: () => nowMs() * 1000 };
+}

@@ -22,6 +22,10 @@ export const ERROR_CODES = {
   },
   AUTH_INVALID: { status: 401, summary: 'Wrong username, password or token.' },
 
+  // Devices
+  DEV_EXISTS: { status: 409, summary: 'A device (or user) with this name already exists.' },
+  DEV_NOT_FOUND: { status: 404, summary: 'No device with this name.' },
+
   // Ingest
   ING_DECODE: { status: 400, summary: 'The payload does not decode in the format its rule expects.' },
   ING_NO_FIELDS: {

@@ -10,8 +10,10 @@ import type { ErrorDto } from '../contract/api.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { MetricsRegistry } from '../core/metrics.js';
+import type { DeviceRegistry } from '../devices/registry.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
+import { devicesRoutes } from './plugins/devices-api.js';
 import { healthRoutes } from './plugins/health.js';
 import { type MqttStreamHandler, mqttWebSocketRoute } from './plugins/mqtt-ws.js';
 import { queryRoutes } from './plugins/query-api.js';
@@ -20,6 +22,7 @@ import { usersRoutes } from './plugins/users-api.js';
 export interface HttpServerOptions {
   readonly logger: Logger;
   readonly auth: Authenticator;
+  readonly devices: DeviceRegistry;
   readonly store: TimeSeriesStore;
   readonly queryService: QueryService;
   readonly metrics: MetricsRegistry;
@@ -79,6 +82,7 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   await app.register(healthRoutes, { metrics: opts.metrics, isReady: opts.isReady });
   await app.register(mqttWebSocketRoute, { handler: opts.mqtt });
   await app.register(usersRoutes, { auth: opts.auth });
+  await app.register(devicesRoutes, { auth: opts.auth, devices: opts.devices });
   await app.register(queryRoutes, {
     auth: opts.auth,
     store: opts.store,
