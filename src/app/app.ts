@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator } from '../auth/authenticator.js';
-import { EmbeddedBroker } from '../broker/embedded-broker.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
@@ -19,6 +18,7 @@ import { compileRule, RuleSet } from '../ingest/rules.js';
 import { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { WorkerStore } from '../storage/worker/worker-store.js';
+import { createMessageSource } from './brokers.js';
 import { startDemo } from './demo.js';
 
 export interface AppEnv {
@@ -28,6 +28,8 @@ export interface AppEnv {
   readonly adminPassword: string | undefined;
   /** Shows the generated admin password once (stderr in the CLI). */
   readonly announce: (text: string) => void;
+  /** SENSORHUB_BROKER_PASSWORD or the content of SENSORHUB_BROKER_PASSWORD_FILE (external broker mode). */
+  readonly brokerPassword?: string | undefined;
 }
 
 export interface RunningServer {
@@ -148,15 +150,14 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     });
 
     const tls = await loadTls(config);
-    const broker = new EmbeddedBroker({
-      host: config.mqtt.host,
-      port: config.mqtt.port,
-      ...(tls ? { tls: { port: config.mqtt.tlsPort, ...tls } } : {}),
-      maxPacketSize: config.mqtt.maxPacketSize,
+    const source = await createMessageSource(config, {
       auth,
       ingestor,
+      rules,
       clock,
       logger: logger.child({ ns: 'mqtt' }),
+      tls,
+      brokerPassword: env.brokerPassword,
       observer: {
         connected: (name) => devices.isDevice(name) && presence.connected(name),
         published: (name) => devices.isDevice(name) && presence.seen(name),
@@ -164,10 +165,8 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       },
     });
 
-    metrics.gauge(
-      'sensorhub_mqtt_clients_connected',
-      'Connected MQTT clients.',
-      () => broker.connectedClients,
+    metrics.gauge('sensorhub_mqtt_clients_connected', 'Connected MQTT clients.', () =>
+      source.connectedClients(),
     );
     metrics.gauge('sensorhub_devices', 'Devices in the registry.', () => devices.count);
     metrics.gauge(
@@ -203,9 +202,9 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       queryService: new QueryService(store, config.query.maxPoints, config.ingest.database),
       metrics,
       defaultDatabase: config.ingest.database,
-      mqtt: (stream, req) => broker.handle(stream, req),
+      mqtt: (stream, req) => source.handleWebSocket(stream, req),
       isReady: () => {
-        const checks = { broker: broker.listening, store: store.isWritable() };
+        const checks = { broker: source.ready(), store: store.isWritable() };
         return { ready: checks.broker && checks.store, checks };
       },
       nowMicros: () => clock.nowMicros(),
@@ -217,30 +216,32 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     const httpAddress = http.server.address();
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port;
 
-    await broker.start();
-    // Disposers run in reverse: the broker stops listening, pending publishes commit and are acknowledged
-    // (flush), and only then are the client connections closed.
-    disposers.push(() => broker.stop());
+    await source.start();
+    // Disposers run in reverse: intake stops, pending publishes commit and are acknowledged (flush), and
+    // only then do client connections close.
+    disposers.push(() => source.stop());
     disposers.push(() => batcher.flush());
-    disposers.push(() => broker.stopListening());
+    disposers.push(() => source.stopIntake());
 
+    const described = source.describe();
     if (config.demo) {
-      const demo = await startDemo({ auth, mqttPort: broker.port, logger });
+      if (typeof described.mqttPort !== 'number') {
+        throw new AppError(
+          'CFG_INVALID',
+          'invalid configuration:\n  demo: needs the embedded broker (broker.mode: embedded)',
+        );
+      }
+      const demo = await startDemo({ auth, mqttPort: described.mqttPort, logger });
       disposers.push(() => demo.stop());
     }
 
     const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
-    const web = tls ? 'https' : 'http';
     logger.info(
       {
-        mqttPort: broker.port,
-        ...(broker.tlsPort === undefined
-          ? {}
-          : { mqttsPort: broker.tlsPort, mqttsUrl: `mqtts://${shown(config.mqtt.host)}:${broker.tlsPort}` }),
+        ...described,
         httpPort,
-        mqttUrl: `mqtt://${shown(config.mqtt.host)}:${broker.port}`,
         wsUrl: `${tls ? 'wss' : 'ws'}://${shown(config.http.host)}:${httpPort}/mqtt`,
-        apiUrl: `${web}://${shown(config.http.host)}:${httpPort}/api/v1`,
+        apiUrl: `${tls ? 'https' : 'http'}://${shown(config.http.host)}:${httpPort}/api/v1`,
         dataDir: config.dataDir,
       },
       'sensorhub ready',
@@ -248,8 +249,8 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
 
     let stopping: Promise<void> | undefined;
     return {
-      mqttPort: broker.port,
-      mqttsPort: broker.tlsPort,
+      mqttPort: typeof described.mqttPort === 'number' ? described.mqttPort : 0,
+      mqttsPort: typeof described.mqttsPort === 'number' ? described.mqttsPort : undefined,
       httpPort,
       store,
       failed,

@@ -18,16 +18,18 @@ Options (config file key, flag, env var, default). Precedence: flag > env > conf
   --config FILE (SENSORHUB_CONFIG)   YAML config file; see docs/configuration.md
 ${rows.join('\n')}
 
-Secrets come only from the environment: SENSORHUB_ADMIN_PASSWORD or SENSORHUB_ADMIN_PASSWORD_FILE.
+Secrets come only from the environment: SENSORHUB_ADMIN_PASSWORD or SENSORHUB_ADMIN_PASSWORD_FILE, and in
+external broker mode SENSORHUB_BROKER_PASSWORD or SENSORHUB_BROKER_PASSWORD_FILE.
 `;
 }
 
-async function adminPasswordFromEnv(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  if (env.SENSORHUB_ADMIN_PASSWORD) return env.SENSORHUB_ADMIN_PASSWORD;
-  const file = env.SENSORHUB_ADMIN_PASSWORD_FILE;
+/** A secret from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes secrets). */
+async function secretFromEnv(env: NodeJS.ProcessEnv, name: string): Promise<string | undefined> {
+  if (env[name]) return env[name];
+  const file = env[`${name}_FILE`];
   if (!file) return undefined;
   const text = (await readFile(file, 'utf8')).trim();
-  if (text === '') throw new Error(`SENSORHUB_ADMIN_PASSWORD_FILE ${file} is empty`);
+  if (text === '') throw new Error(`${name}_FILE ${file} is empty`);
   return text;
 }
 
@@ -68,7 +70,8 @@ export async function startCommand(argv: string[]): Promise<number> {
     server = await startServer(config, {
       logger,
       clock: systemClock,
-      adminPassword: await adminPasswordFromEnv(process.env),
+      adminPassword: await secretFromEnv(process.env, 'SENSORHUB_ADMIN_PASSWORD'),
+      brokerPassword: await secretFromEnv(process.env, 'SENSORHUB_BROKER_PASSWORD'),
       announce: (text) => process.stderr.write(`${text}\n`),
     });
   } catch (err) {

@@ -70,6 +70,20 @@ export const configSchema = z
       })
       .strict(),
     http: z.object({ host: z.string().min(1), port: port }).strict(),
+    broker: z
+      .object({
+        mode: z.enum(['embedded', 'external']),
+        url: z.string(),
+        username: z.string(),
+        clientId: z.string(),
+        shareGroup: z.string().regex(/^[^/+#]+$/, 'a share group name cannot contain /, + or #'),
+        caFile: z.string(),
+      })
+      .strict()
+      .refine((b) => b.mode === 'embedded' || /^mqtts?:\/\/[^/]+/.test(b.url), {
+        message: 'external mode needs broker.url as mqtt://host:port or mqtts://host:port',
+        path: ['url'],
+      }),
     auth: z.object({ maxFailures: positiveInt, failureWindow: duration, blockFor: duration }).strict(),
     tls: z
       .object({ cert: z.string(), key: z.string() })

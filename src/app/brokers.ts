@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { Authenticator } from '../auth/authenticator.js';
+import { type ClientObserver, EmbeddedBroker } from '../broker/embedded-broker.js';
+import { ExternalIngest } from '../broker/external/external-ingest.js';
+import type { Config } from '../config/schema.js';
+import type { Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { Ingestor } from '../ingest/ingestor.js';
+import type { RuleSet } from '../ingest/rules.js';
+
+/** Where messages come from: sensorhub's own broker, or subscriptions on an external one. */
+export interface MessageSource {
+  start(): Promise<void>;
+  /** Takes no new messages; those in flight still commit and are acknowledged. */
+  stopIntake(): void;
+  stop(): Promise<void>;
+  ready(): boolean;
+  connectedClients(): number;
+  handleWebSocket(stream: Duplex, req: IncomingMessage): void;
+  /** What the `sensorhub ready` line reports. */
+  describe(): Record<string, unknown>;
+}
+
+export interface SourceDeps {
+  readonly auth: Authenticator;
+  readonly ingestor: Ingestor;
+  readonly rules: RuleSet;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly observer: ClientObserver;
+  readonly tls: { cert: Buffer; key: Buffer } | undefined;
+  /** SENSORHUB_BROKER_PASSWORD or the content of SENSORHUB_BROKER_PASSWORD_FILE (external mode). */
+  readonly brokerPassword: string | undefined;
+}
+
+const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+
+export async function createMessageSource(config: Config, deps: SourceDeps): Promise<MessageSource> {
+  return config.broker.mode === 'external' ? externalSource(config, deps) : embeddedSource(config, deps);
+}
+
+function embeddedSource(config: Config, deps: SourceDeps): MessageSource {
+  const broker = new EmbeddedBroker({
+    host: config.mqtt.host,
+    port: config.mqtt.port,
+    ...(deps.tls ? { tls: { port: config.mqtt.tlsPort, ...deps.tls } } : {}),
+    maxPacketSize: config.mqtt.maxPacketSize,
+    auth: deps.auth,
+    ingestor: deps.ingestor,
+    clock: deps.clock,
+    logger: deps.logger,
+    observer: deps.observer,
+  });
+  return {
+    start: () => broker.start(),
+    stopIntake: () => broker.stopListening(),
+    stop: () => broker.stop(),
+    ready: () => broker.listening,
+    connectedClients: () => broker.connectedClients,
+    handleWebSocket: (stream, req) => broker.handle(stream, req),
+    describe: () => ({
+      mqttPort: broker.port,
+      mqttUrl: `mqtt://${shown(config.mqtt.host)}:${broker.port}`,
+      ...(broker.tlsPort === undefined
+        ? {}
+        : { mqttsPort: broker.tlsPort, mqttsUrl: `mqtts://${shown(config.mqtt.host)}:${broker.tlsPort}` }),
+    }),
+  };
+}
+
+async function externalSource(config: Config, deps: SourceDeps): Promise<MessageSource> {
+  let ca: Buffer | undefined;
+  if (config.broker.caFile !== '') {
+    try {
+      ca = await readFile(config.broker.caFile);
+    } catch (err) {
+      throw new AppError(
+        'CFG_INVALID',
+        `invalid configuration:\n  broker.caFile: cannot read ${config.broker.caFile}: ${(err as Error).message}`,
+      );
+    }
+  }
+  const clientId = config.broker.clientId || `sensorhub-${hostname()}`;
+  const external = new ExternalIngest({
+    url: config.broker.url,
+    clientId,
+    username: config.broker.username || undefined,
+    password: deps.brokerPassword,
+    ca,
+    shareGroup: config.broker.shareGroup,
+    rules: deps.rules,
+    ingestor: deps.ingestor,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
+  return {
+    start: () => external.start(),
+    // The session stops taking messages when it disconnects, after those in flight are acknowledged.
+    stopIntake: () => {},
+    stop: () => external.stop(),
+    ready: () => external.connected,
+    connectedClients: () => 0,
+    handleWebSocket: (stream) => {
+      // No broker here: devices connect to the external broker.
+      stream.destroy();
+    },
+    describe: () => ({ broker: 'external', brokerUrl: config.broker.url, clientId }),
+  };
+}
