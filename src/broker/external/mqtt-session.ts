@@ -197,8 +197,10 @@ export class MqttSession {
   #onConnack(socket: Socket, packet: mqttPacket.IConnackPacket): void {
     const code = packet.reasonCode ?? packet.returnCode ?? 0;
     if (code !== 0) {
+      // 0x86 bad user name or password; 0x87 not authorized (Mosquitto's answer to a wrong password).
+      const hint = [0x86, 0x87, 4, 5].includes(code) ? ': check its username and password' : '';
       const err = new Error(
-        `the external broker refused the connection (reason code 0x${code.toString(16)})`,
+        `the external broker refused the connection (reason code 0x${code.toString(16)})${hint}`,
       );
       this.opts.logger.error({ url: this.opts.url, clientId: this.opts.clientId }, err.message);
       if (this.#firstUp) {
