@@ -27,6 +27,7 @@ import {
   startMosquitto,
   startSensorhub,
 } from './lib/servers.js';
+import { createDeviceUser } from './lib/users.js';
 
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
 const DATABASE = 'sensorhub';
@@ -112,23 +113,6 @@ async function countStored(api: QueryTarget, targets: readonly StoredTarget[]): 
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return counts;
-}
-
-/** Adds the user the load generator connects as, through the HTTP API as an operator would. */
-async function createDeviceUser(api: QueryTarget): Promise<{ username: string; password: string }> {
-  const username = 'bench-device';
-  const res = await fetch(`${api.baseUrl}/api/v1/users`, {
-    method: 'POST',
-    headers: {
-      authorization: `Basic ${Buffer.from(`${api.username}:${api.password}`).toString('base64')}`,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ name: username, role: 'client', publish: ['sensors/+/temp', 'bench/+'] }),
-  });
-  if (res.status !== 201)
-    throw new Error(`creating the bench user failed: ${res.status} ${await res.text()}`);
-  const { password } = (await res.json()) as { password: string };
-  return { username, password };
 }
 
 function loadConfig(
@@ -226,7 +210,7 @@ async function benchSensorhub(opts: BenchOptions, scenario: Scenario, cpus: Cpus
       `sensorhub/${scenario}: ${opts.connections} connections × ${opts.window} in flight, ${opts.seconds} s`,
     );
     // The load runs as a device would: a `client` user whose topic ACL is checked on every publish.
-    const device = await createDeviceUser(api);
+    const device = await createDeviceUser(api.baseUrl, api, ['sensors/+/temp', 'bench/+']);
     const config = loadConfig(opts, server, scenario, device);
     const m = await measure(server, config, cpus, opts.queries ? sampler : undefined);
     const counts = await countStored(api, targets);
