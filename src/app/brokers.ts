@@ -49,6 +49,8 @@ function embeddedSource(config: Config, deps: SourceDeps): MessageSource {
     port: config.mqtt.port,
     ...(deps.tls ? { tls: { port: config.mqtt.tlsPort, ...deps.tls } } : {}),
     maxPacketSize: config.mqtt.maxPacketSize,
+    maxConnectionsPerUser: config.mqtt.maxConnectionsPerUser,
+    receiveMaximum: config.mqtt.receiveMaximum,
     auth: deps.auth,
     ingestor: deps.ingestor,
     clock: deps.clock,

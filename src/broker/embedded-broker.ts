@@ -18,6 +18,10 @@ export interface EmbeddedBrokerOptions {
   /** MQTT over TLS, when a certificate is configured. */
   readonly tls?: { readonly port: number; readonly cert: Buffer; readonly key: Buffer };
   readonly maxPacketSize: number;
+  /** Open connections one user may have; 0 for no limit. */
+  readonly maxConnectionsPerUser: number;
+  /** In-flight QoS 1/2 publishes a client may have, advertised in CONNACK (MQTT 5 Receive Maximum). */
+  readonly receiveMaximum: number;
   readonly auth: Authenticator;
   readonly ingestor: Ingestor;
   readonly clock: Clock;
@@ -58,6 +62,7 @@ export class EmbeddedBroker {
   readonly #redelivery = new RedeliveryCache();
   /** Who each connection authenticated as; null for anonymous clients (with --allow-anonymous). */
   readonly #principals = new WeakMap<Client, Principal | null>();
+  readonly #connectionsPerUser = new Map<string, number>();
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
@@ -82,6 +87,7 @@ export class EmbeddedBroker {
     const { logger } = this.opts;
     const aedes = await Aedes.createBroker({
       maximumPacketSize: this.opts.maxPacketSize,
+      receiveMaximum: this.opts.receiveMaximum,
       topicAliasMaximum: 64,
       connectTimeout: 10_000,
       authenticate: (client, username, password, done) =>
@@ -165,6 +171,16 @@ export class EmbeddedBroker {
     auth.verify(username, password?.toString('utf8'), remoteAddress(client)).then(
       (principal) => {
         if (principal) {
+          if (!this.#countConnection(client, principal.username)) {
+            auth.logRefusal(
+              { clientId: client.id, username: principal.username, limit: this.opts.maxConnectionsPerUser },
+              'MQTT CONNECT refused: too many connections for this user (mqtt.maxConnectionsPerUser)',
+            );
+            const err = new Error('too many connections for this user') as AuthenticateError;
+            err.returnCode = SERVER_UNAVAILABLE;
+            done(err, false);
+            return;
+          }
           this.#principals.set(client, principal);
           done(null, true);
           return;
@@ -192,6 +208,23 @@ export class EmbeddedBroker {
         done(err, false);
       },
     );
+  }
+
+  /**
+   * Counts the connection against its user's limit; false when the user is at the limit. The count drops
+   * when the connection's stream closes, however it ends.
+   */
+  #countConnection(client: Client, username: string): boolean {
+    const max = this.opts.maxConnectionsPerUser;
+    const open = this.#connectionsPerUser.get(username) ?? 0;
+    if (max > 0 && open >= max) return false;
+    this.#connectionsPerUser.set(username, open + 1);
+    client.conn.once('close', () => {
+      const left = (this.#connectionsPerUser.get(username) ?? 1) - 1;
+      if (left > 0) this.#connectionsPerUser.set(username, left);
+      else this.#connectionsPerUser.delete(username);
+    });
+    return true;
   }
 
   /** A subscription outside the user's ACL is refused: SUBACK 0x80 (3.1.1) or 0x87 (5.0). */

@@ -160,6 +160,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'External mode: a PEM CA file to trust for mqtts:// (besides the system CAs).',
   },
   {
+    key: 'mqtt.maxConnectionsPerUser',
+    kind: 'int',
+    default: 1000,
+    env: 'SENSORHUB_MQTT_MAX_CONNECTIONS_PER_USER',
+    help: 'Open MQTT connections one user (or device) may have; further CONNECTs are refused. 0: no limit.',
+  },
+  {
+    key: 'mqtt.receiveMaximum',
+    kind: 'int',
+    default: 1000,
+    env: 'SENSORHUB_MQTT_RECEIVE_MAXIMUM',
+    help: 'In-flight QoS 1/2 publishes per client, advertised to MQTT 5 clients; a faster publisher is slowed by TCP back-pressure.',
+  },
+  {
     key: 'http.host',
     kind: 'string',
     default: '0.0.0.0',

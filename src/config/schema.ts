@@ -67,6 +67,8 @@ export const configSchema = z
         tlsPort: port,
         allowAnonymous: bool,
         maxPacketSize: byteSize,
+        maxConnectionsPerUser: z.coerce.number().int().nonnegative(),
+        receiveMaximum: z.coerce.number().int().min(1).max(65535),
       })
       .strict(),
     http: z.object({ host: z.string().min(1), port: port }).strict(),

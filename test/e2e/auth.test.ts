@@ -127,3 +127,35 @@ describe('failed logins per address', () => {
     expect((await srv.api('/api/v1/series')).status).toBe(200);
   });
 });
+
+describe('connection limits', () => {
+  let srv: TestServer;
+  beforeAll(async () => {
+    srv = await startTestServer({
+      env: { SENSORHUB_MQTT_MAX_CONNECTIONS_PER_USER: '2', SENSORHUB_MQTT_RECEIVE_MAXIMUM: '50' },
+    });
+  });
+  afterAll(async () => {
+    await srv?.stop();
+  });
+
+  it('refuses a user’s connection beyond mqtt.maxConnectionsPerUser until one closes', async () => {
+    const opts = { username: 'admin', password: srv.password, reconnectPeriod: 0 };
+    const first = await mqtt.connectAsync(srv.mqttUrl, { ...opts, protocolVersion: 5 });
+    const second = await mqtt.connectAsync(srv.mqttUrl, opts);
+    expect(await connectOutcome(srv.mqttUrl, opts)).toBe('3');
+    await second.endAsync();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await connectOutcome(srv.mqttUrl, opts)).toBe('connected');
+    // MQTT 5 clients are told how many publishes they may have in flight.
+    const connack = await new Promise<{ properties?: { receiveMaximum?: number } }>((resolve) => {
+      const c = mqtt.connect(srv.mqttUrl, { ...opts, protocolVersion: 5 });
+      c.once('connect', (packet) => {
+        resolve(packet as never);
+        c.end(true);
+      });
+    });
+    expect(connack.properties?.receiveMaximum).toBe(50);
+    await first.endAsync();
+  });
+});
