@@ -154,6 +154,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       auth,
       ingestor,
       rules,
+      store,
       clock,
       logger: logger.child({ ns: 'mqtt' }),
       tls,

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../auth/authenticator.js';
+import { DurablePersistence } from '../broker/durable-persistence.js';
 import { type ClientObserver, EmbeddedBroker } from '../broker/embedded-broker.js';
 import { ExternalIngest } from '../broker/external/external-ingest.js';
 import type { Config } from '../config/schema.js';
@@ -11,6 +12,7 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { RuleSet } from '../ingest/rules.js';
+import type { TimeSeriesStore } from '../storage/store.js';
 
 /** Where messages come from: sensorhub's own broker, or subscriptions on an external one. */
 export interface MessageSource {
@@ -29,6 +31,7 @@ export interface SourceDeps {
   readonly auth: Authenticator;
   readonly ingestor: Ingestor;
   readonly rules: RuleSet;
+  readonly store: TimeSeriesStore;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly observer: ClientObserver;
@@ -53,6 +56,7 @@ function embeddedSource(config: Config, deps: SourceDeps): MessageSource {
     receiveMaximum: config.mqtt.receiveMaximum,
     auth: deps.auth,
     ingestor: deps.ingestor,
+    persistence: new DurablePersistence(deps.store, deps.logger),
     clock: deps.clock,
     logger: deps.logger,
     observer: deps.observer,

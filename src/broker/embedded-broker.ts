@@ -10,6 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Ingestor, IngestVerdict } from '../ingest/ingestor.js';
+import type { DurablePersistence } from './durable-persistence.js';
 import { RedeliveryCache } from './redelivery-cache.js';
 
 export interface EmbeddedBrokerOptions {
@@ -24,6 +25,8 @@ export interface EmbeddedBrokerOptions {
   readonly receiveMaximum: number;
   readonly auth: Authenticator;
   readonly ingestor: Ingestor;
+  /** Keeps retained messages and persistent sessions across restarts. */
+  readonly persistence: DurablePersistence;
   readonly clock: Clock;
   readonly logger: Logger;
   /** Told when authenticated clients come, publish and go (device presence). */
@@ -86,6 +89,7 @@ export class EmbeddedBroker {
   async start(): Promise<void> {
     const { logger } = this.opts;
     const aedes = await Aedes.createBroker({
+      persistence: this.opts.persistence,
       maximumPacketSize: this.opts.maxPacketSize,
       receiveMaximum: this.opts.receiveMaximum,
       topicAliasMaximum: 64,
@@ -152,6 +156,7 @@ export class EmbeddedBroker {
     this.#aedes = undefined;
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
     await this.#closed;
+    await this.opts.persistence.stop();
     this.#tcp = undefined;
     this.#tls = undefined;
   }

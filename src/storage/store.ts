@@ -114,6 +114,8 @@ export interface TimeSeriesStore {
   setMeta(key: string, value: string): Promise<void>;
   /** Removes a key; true when it existed. */
   deleteMeta(key: string): Promise<boolean>;
+  /** Sets (or, for null, deletes) many keys in one transaction. */
+  putMetaBatch(entries: ReadonlyArray<readonly [string, string | null]>): Promise<void>;
   /** Every key starting with `prefix`, with its value, sorted by key. */
   listMeta(prefix: string): Promise<Array<[string, string]>>;
 

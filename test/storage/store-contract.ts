@@ -544,6 +544,22 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
         expect(await store.deleteMeta('auth.user.bob')).toBe(false);
         expect(await store.listMeta('auth.user.')).toEqual([['auth.user.alice', 'a']]);
       });
+
+      it('sets and deletes many keys in one batch', async () => {
+        await store.setMeta('m.gone', 'x');
+        await store.putMetaBatch([
+          ['m.a', '1'],
+          ['m.b', '2'],
+          ['m.gone', null],
+          ['m.a', '3'],
+          ['m.never', null],
+        ]);
+        expect(await store.listMeta('m.')).toEqual([
+          ['m.a', '3'],
+          ['m.b', '2'],
+        ]);
+        await store.putMetaBatch([]);
+      });
     });
   });
 }

@@ -244,6 +244,24 @@ export class DuckDbStore implements TimeSeriesStore {
     );
   }
 
+  async putMetaBatch(entries: ReadonlyArray<readonly [string, string | null]>): Promise<void> {
+    const db = this.#assertOpen();
+    if (entries.length === 0) return;
+    await this.#writes.run(() =>
+      this.#transaction('put meta', noPreparation, async () => {
+        for (const [key, value] of entries) {
+          if (value === null) await db.writer.run('DELETE FROM meta WHERE key = $key', { key });
+          else {
+            await db.writer.run(
+              'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+              { key, value },
+            );
+          }
+        }
+      }),
+    );
+  }
+
   async listMeta(prefix: string): Promise<Array<[string, string]>> {
     const db = this.#assertOpen();
     const rows = await this.#reads.run(async () =>

@@ -190,6 +190,14 @@ export class MemoryStore implements TimeSeriesStore {
     return this.#meta.delete(key);
   }
 
+  async putMetaBatch(entries: ReadonlyArray<readonly [string, string | null]>): Promise<void> {
+    this.#assertOpen();
+    for (const [k, v] of entries) {
+      if (v === null) this.#meta.delete(k);
+      else this.#meta.set(k, v);
+    }
+  }
+
   async listMeta(prefix: string): Promise<Array<[string, string]>> {
     this.#assertOpen();
     return [...this.#meta]

@@ -46,6 +46,8 @@ async function call(req: WorkerRequest): Promise<unknown> {
       return store.setMeta(a[0] as string, a[1] as string);
     case 'deleteMeta':
       return store.deleteMeta(a[0] as string);
+    case 'putMetaBatch':
+      return store.putMetaBatch(a[0] as Array<[string, string | null]>);
     case 'listMeta':
       return store.listMeta(a[0] as string);
     default:

@@ -131,6 +131,10 @@ export class WorkerStore implements TimeSeriesStore {
     return (await this.#call('deleteMeta', [key])) as boolean;
   }
 
+  async putMetaBatch(entries: ReadonlyArray<readonly [string, string | null]>): Promise<void> {
+    if (entries.length > 0) await this.#call('putMetaBatch', [entries]);
+  }
+
   async listMeta(prefix: string): Promise<Array<[string, string]>> {
     return (await this.#call('listMeta', [prefix])) as Array<[string, string]>;
   }
