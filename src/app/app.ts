@@ -199,6 +199,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       logger: logger.child({ ns: 'http' }),
       auth,
       devices,
+      publish: (topic, payload, qos, retain) => source.publish(topic, payload, qos, retain),
       store,
       queryService: new QueryService(store, config.query.maxPoints, config.ingest.database),
       metrics,

@@ -23,6 +23,8 @@ export interface MessageSource {
   ready(): boolean;
   connectedClients(): number;
   handleWebSocket(stream: Duplex, req: IncomingMessage): void;
+  /** Publishes a message to MQTT subscribers (devices): the embedded broker, or the external one. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
   /** What the `sensorhub ready` line reports. */
   describe(): Record<string, unknown>;
 }
@@ -68,6 +70,7 @@ function embeddedSource(config: Config, deps: SourceDeps): MessageSource {
     ready: () => broker.listening,
     connectedClients: () => broker.connectedClients,
     handleWebSocket: (stream, req) => broker.handle(stream, req),
+    publish: (topic, payload, qos, retain) => broker.publish(topic, payload, qos, retain),
     describe: () => ({
       mqttPort: broker.port,
       mqttUrl: `mqtt://${shown(config.mqtt.host)}:${broker.port}`,
@@ -114,6 +117,7 @@ async function externalSource(config: Config, deps: SourceDeps): Promise<Message
       // No broker here: devices connect to the external broker.
       stream.destroy();
     },
+    publish: (topic, payload, qos, retain) => external.publish(topic, payload, qos, retain),
     describe: () => ({ broker: 'external', brokerUrl: config.broker.url, clientId }),
   };
 }

@@ -138,6 +138,17 @@ export class EmbeddedBroker {
     }
   }
 
+  /** Publishes as the broker itself (not through ingest): commands to devices from other systems. */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    const aedes = this.#aedes;
+    if (!aedes) return Promise.reject(new Error('broker not started'));
+    return new Promise<void>((resolve, reject) =>
+      aedes.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
+    );
+  }
+
   /** Hands a WebSocket (or any duplex) connection to the broker. */
   handle(stream: Duplex, req?: IncomingMessage): void {
     if (!this.#aedes) throw new Error('broker not started');

@@ -26,6 +26,12 @@ export const ERROR_CODES = {
   DEV_EXISTS: { status: 409, summary: 'A device (or user) with this name already exists.' },
   DEV_NOT_FOUND: { status: 404, summary: 'No device with this name.' },
 
+  // MQTT
+  MQTT_PUBLISH_FAILED: {
+    status: 503,
+    summary: 'The message could not be published (e.g. the external broker is unreachable).',
+  },
+
   // Ingest
   ING_DECODE: { status: 400, summary: 'The payload does not decode in the format its rule expects.' },
   ING_NO_FIELDS: {

@@ -16,6 +16,7 @@ import type { TimeSeriesStore } from '../storage/store.js';
 import { devicesRoutes } from './plugins/devices-api.js';
 import { healthRoutes } from './plugins/health.js';
 import { type MqttStreamHandler, mqttWebSocketRoute } from './plugins/mqtt-ws.js';
+import { type Publish, publishRoutes } from './plugins/publish-api.js';
 import { queryRoutes } from './plugins/query-api.js';
 import { usersRoutes } from './plugins/users-api.js';
 
@@ -23,6 +24,7 @@ export interface HttpServerOptions {
   readonly logger: Logger;
   readonly auth: Authenticator;
   readonly devices: DeviceRegistry;
+  readonly publish: Publish;
   readonly store: TimeSeriesStore;
   readonly queryService: QueryService;
   readonly metrics: MetricsRegistry;
@@ -82,6 +84,7 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   await app.register(healthRoutes, { metrics: opts.metrics, isReady: opts.isReady });
   await app.register(mqttWebSocketRoute, { handler: opts.mqtt });
   await app.register(usersRoutes, { auth: opts.auth });
+  await app.register(publishRoutes, { auth: opts.auth, publish: opts.publish });
   await app.register(devicesRoutes, { auth: opts.auth, devices: opts.devices });
   await app.register(queryRoutes, {
     auth: opts.auth,

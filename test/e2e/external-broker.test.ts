@@ -134,4 +134,24 @@ describe.skipIf(!hasMosquitto)('external-broker mode against a real Mosquitto', 
       /server exited \(1\)[\s\S]*refused the connection \(reason code 0x8[67]\): check its username and password/,
     );
   });
+
+  it('publishes HTTP commands through the same connection to the external broker', async () => {
+    const b = procs[1] as ServerProcess;
+    const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosquitto.port}`, {
+      username: 'device',
+      password: 'device-secret-1',
+    });
+    await device.subscribeAsync('commands/dev-1/#', { qos: 1 });
+    const got = new Promise<string>((resolve) =>
+      device.on('message', (t, p) => resolve(`${t} ${p.toString()}`)),
+    );
+    const res = await fetch(`http://127.0.0.1:${b.httpPort}/api/v1/publish`, {
+      method: 'POST',
+      headers: { authorization: basicAuth('admin', ADMIN), 'content-type': 'application/json' },
+      body: JSON.stringify({ topic: 'commands/dev-1/reboot', payload: 'now', qos: 1 }),
+    });
+    expect(res.status).toBe(204);
+    expect(await got).toBe('commands/dev-1/reboot now');
+    await device.endAsync();
+  });
 });

@@ -175,6 +175,39 @@ describe('users, roles and topic ACLs', () => {
     },
   );
 
+  it('holds for Python paho-mqtt too: wrong password refused, subscription outside the ACL refused', async () => {
+    const u = new URL(srv.mqttUrl);
+    const script = `
+import sys, time, paho.mqtt.client as mqtt
+host, port, password = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+def connect(pw):
+    c = mqtt.Client(client_id="paho-acl")
+    c.username_pw_set("bathroom", pw)
+    result = {}
+    c.on_connect = lambda cl, ud, flags, rc: result.setdefault("rc", rc)
+    c.on_subscribe = lambda cl, ud, mid, granted: result.setdefault("granted", list(granted))
+    c.connect(host, port)
+    c.loop_start()
+    for _ in range(50):
+        if "rc" in result: break
+        time.sleep(0.05)
+    return c, result
+c, r = connect("wrong-password")
+print("wrong", r.get("rc"))
+c.loop_stop(); c.disconnect()
+c, r = connect(password)
+c.subscribe([("sensors/#", 1), ("commands/bathroom/#", 1)])
+for _ in range(50):
+    if "granted" in r: break
+    time.sleep(0.05)
+print("granted", r.get("granted"))
+c.loop_stop(); c.disconnect()
+`;
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, u.hostname, u.port, bathroomPassword]);
+    expect(stdout).toMatch(/^wrong 4$/m); // bad user name or password
+    expect(stdout).toMatch(/^granted \[128, 1\]$/m);
+  });
+
   it('gives HTTP access by role', async () => {
     const as = (user: string, pw: string, path: string) => srv.api(path, { auth: [user, pw] });
     expect((await as('bathroom', bathroomPassword, '/api/v1/series')).status).toBe(403);

@@ -92,6 +92,11 @@ export class ExternalIngest {
     await this.#session.start();
   }
 
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    if (!this.#session) return Promise.reject(new Error('not started'));
+    return this.#session.publish(topic, payload, qos, retain);
+  }
+
   /** Acknowledges what is in flight once it is stored, then leaves (the session stays on the broker). */
   async stop(): Promise<void> {
     await this.#session?.stop();

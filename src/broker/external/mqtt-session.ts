@@ -46,6 +46,8 @@ export class MqttSession {
   #backoff = RECONNECT_MIN_MS;
   #nextId = 1;
   #inflight = 0;
+  /** Our own publishes waiting for PUBACK (QoS 1) or PUBCOMP (QoS 2), by packet id. */
+  readonly #outgoing = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   /** QoS 2 packet ids PUBREC'd and awaiting PUBREL: a re-sent PUBLISH with one of them is not handled twice. */
   readonly #qos2 = new Set<number>();
   #firstUp: { resolve: () => void; reject: (e: Error) => void } | undefined;
@@ -105,6 +107,36 @@ export class MqttSession {
         setTimeout(resolve, 1000).unref();
       });
       socket.destroy();
+    }
+  }
+
+  /** Publishes through this session; resolves when the broker acknowledged it (at once for QoS 0). */
+  publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void> {
+    const socket = this.#socket;
+    if (this.#state !== 'up' || !socket) {
+      return Promise.reject(new Error('not connected to the external broker'));
+    }
+    if (qos === 0) {
+      this.#write(socket, { cmd: 'publish', topic, payload, qos: 0, retain, dup: false });
+      return Promise.resolve();
+    }
+    const messageId = this.#packetId();
+    return new Promise<void>((resolve, reject) => {
+      this.#outgoing.set(messageId, { resolve, reject });
+      this.#write(socket, { cmd: 'publish', topic, payload, qos, retain, dup: false, messageId });
+    });
+  }
+
+  #settleOutgoing(messageId: number | undefined, reasonCode: number | undefined): void {
+    const waiter = messageId === undefined ? undefined : this.#outgoing.get(messageId);
+    if (!waiter) return;
+    this.#outgoing.delete(messageId as number);
+    if (reasonCode !== undefined && reasonCode >= 0x80) {
+      waiter.reject(
+        new Error(`the external broker refused the publish (reason code 0x${reasonCode.toString(16)})`),
+      );
+    } else {
+      waiter.resolve();
     }
   }
 
@@ -180,6 +212,14 @@ export class MqttSession {
       }
       case 'publish':
         this.#onPublish(socket, packet);
+        return;
+      case 'puback':
+      case 'pubcomp':
+        this.#settleOutgoing(packet.messageId, packet.reasonCode);
+        return;
+      case 'pubrec':
+        if ((packet.reasonCode ?? 0) >= 0x80) this.#settleOutgoing(packet.messageId, packet.reasonCode);
+        else this.#write(socket, { cmd: 'pubrel', messageId: packet.messageId as number });
         return;
       case 'pubrel':
         this.#qos2.delete(packet.messageId as number);
@@ -259,6 +299,10 @@ export class MqttSession {
   #onClose(socket: Socket): void {
     if (socket !== this.#socket) return;
     clearInterval(this.#ping);
+    // Our publishes in flight are not retried over a new connection; their callers learn it failed.
+    for (const waiter of this.#outgoing.values())
+      waiter.reject(new Error('the external broker connection closed'));
+    this.#outgoing.clear();
     if (this.#state === 'stopped') return;
     this.#state = 'connecting';
     this.opts.logger.warn(
