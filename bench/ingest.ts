@@ -193,7 +193,15 @@ function baseReport(target: string, scenario: Scenario, m: Measured) {
   };
 }
 
-async function benchSensorhub(opts: BenchOptions, scenario: Scenario, cpus: Cpus): Promise<ScenarioReport> {
+/** `client`: the load logs in as a device user whose ACL is checked on every publish; `admin`: no ACL check. */
+type LoginAs = 'client' | 'admin';
+
+async function benchSensorhub(
+  opts: BenchOptions,
+  scenario: Scenario,
+  cpus: Cpus,
+  as: LoginAs = 'client',
+): Promise<ScenarioReport> {
   const password = randomBytes(18).toString('base64url');
   progress(`sensorhub/${scenario}: starting ${SENSORHUB_MAIN}`);
   const server = await startSensorhub(password, cpus.server);
@@ -209,9 +217,12 @@ async function benchSensorhub(opts: BenchOptions, scenario: Scenario, cpus: Cpus
     progress(
       `sensorhub/${scenario}: ${opts.connections} connections × ${opts.window} in flight, ${opts.seconds} s`,
     );
-    // The load runs as a device would: a `client` user whose topic ACL is checked on every publish.
-    const device = await createDeviceUser(api.baseUrl, api, ['sensors/+/temp', 'bench/+']);
-    const config = loadConfig(opts, server, scenario, device);
+    // By default the load runs as a device would: a `client` user whose topic ACL is checked on every publish.
+    const login =
+      as === 'client'
+        ? await createDeviceUser(api.baseUrl, api, ['sensors/+/temp', 'bench/+'])
+        : { username: 'admin', password };
+    const config = loadConfig(opts, server, scenario, login);
     const m = await measure(server, config, cpus, opts.queries ? sampler : undefined);
     const counts = await countStored(api, targets);
     // Each target holds one value per acked message of its connection(s): every field's total must reach acked.
@@ -289,6 +300,13 @@ async function main(): Promise<number> {
       for (const scenario of opts.scenarios) {
         await attempt(`sensorhub/${scenario}`, () => benchSensorhub(opts, scenario, cpus));
       }
+      // The same plain load as admin, whose publishes skip the ACL check: what the checks cost, same run.
+      if (opts.scenarios.includes('plain')) {
+        await attempt('sensorhub/plain (admin)', async () => ({
+          ...(await benchSensorhub(opts, 'plain', cpus, 'admin')),
+          target: 'sensorhub-admin',
+        }));
+      }
     }
   }
   const peer = opts.targets.includes('mosquitto');
@@ -300,6 +318,9 @@ async function main(): Promise<number> {
   const mosquittoPlain = plain('mosquitto');
   const ratio =
     sensorhubPlain && mosquittoPlain ? sensorhubPlain.ackedPerSec / mosquittoPlain.ackedPerSec : undefined;
+  const adminPlain = plain('sensorhub-admin');
+  const aclRatio =
+    sensorhubPlain && adminPlain ? sensorhubPlain.ackedPerSec / adminPlain.ackedPerSec : undefined;
   for (const r of reports) {
     for (const e of r.errors) notes.push(`${r.target}/${r.scenario}: ${e}`);
     if (r.durable === false) {
@@ -325,6 +346,8 @@ async function main(): Promise<number> {
   process.stdout.write(`${formatTable(reports)}\n\n`);
   if (ratio !== undefined)
     process.stdout.write(`sensorhub/mosquitto acked msg/s (plain): ${ratio.toFixed(2)}\n`);
+  if (aclRatio !== undefined)
+    process.stdout.write(`with ACL checks / without (plain, client user vs admin): ${aclRatio.toFixed(2)}\n`);
   for (const note of [...failures, ...notes]) process.stdout.write(`note: ${note}\n`);
 
   const ok = failures.length === 0 && reports.every((r) => r.durable !== false && r.errors.length === 0);
@@ -341,6 +364,7 @@ async function main(): Promise<number> {
     loadAverageAfter: loadAfter,
     node: process.version,
     sensorhubToMosquittoPlain: ratio ?? null,
+    aclToNoAclPlain: aclRatio ?? null,
     failures,
     results: reports,
   };
