@@ -58,6 +58,7 @@ export class Authenticator {
   readonly #queue: Array<() => void> = [];
   #hashing = 0;
   readonly #refusalLog = new LogThrottle(10_000);
+  readonly #credentialListeners = new Set<(name: string) => void>();
 
   readonly #guard: LoginGuard;
 
@@ -213,6 +214,13 @@ export class Authenticator {
     for (const [key, entry] of this.#cache) if (entry.principal?.username === name) this.#cache.delete(key);
     // Failed attempts of that name may now be right (a new password): forget them all, they are cheap.
     for (const [key, entry] of this.#cache) if (entry.principal === null) this.#cache.delete(key);
+    for (const listener of this.#credentialListeners) listener(name);
+  }
+
+  /** Called with a user's name when its password, role or ACL changes or it is removed. */
+  onCredentialsChanged(listener: (name: string) => void): () => void {
+    this.#credentialListeners.add(listener);
+    return () => this.#credentialListeners.delete(listener);
   }
 }
 

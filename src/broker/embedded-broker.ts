@@ -66,6 +66,7 @@ export class EmbeddedBroker {
   /** Who each connection authenticated as; null for anonymous clients (with --allow-anonymous). */
   readonly #principals = new WeakMap<Client, Principal | null>();
   readonly #connectionsPerUser = new Map<string, number>();
+  #unlisten: (() => void) | undefined;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
 
@@ -100,6 +101,20 @@ export class EmbeddedBroker {
       authorizeSubscribe: (client, sub, done) => this.#onSubscribe(client, sub, done),
     });
     this.#aedes = aedes;
+    // A changed password or a removed user or device ends that user's open connections: they must log in
+    // again with what is valid now.
+    this.#unlisten = this.opts.auth.onCredentialsChanged((name) => {
+      const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+      for (const client of Object.values(clients)) {
+        if (this.#principals.get(client)?.username === name) {
+          this.opts.logger.info(
+            { clientId: client.id, username: name },
+            'credentials changed: disconnecting',
+          );
+          client.close();
+        }
+      }
+    });
     const observer = this.opts.observer;
     if (observer) {
       aedes.on('clientReady', (client) => {
@@ -162,6 +177,7 @@ export class EmbeddedBroker {
   }
 
   async stop(): Promise<void> {
+    this.#unlisten?.();
     this.stopListening();
     const aedes = this.#aedes;
     this.#aedes = undefined;

@@ -95,7 +95,7 @@ export class DeviceRegistry {
     return Promise.all(rows.map(([, raw]) => this.#info(JSON.parse(raw) as DeviceRecord)));
   }
 
-  /** Removes the device and its credentials; its open connections end at their next login. */
+  /** Removes the device and its credentials; the broker then closes its open connections. */
   async remove(name: string): Promise<void> {
     if (!(await this.store.deleteMeta(PREFIX + name)))
       throw new AppError('DEV_NOT_FOUND', `no device "${name}"`);

@@ -221,11 +221,20 @@ c.loop_stop(); c.disconnect()
   });
 
   it('a new password works at once and the old one stops working at once', async () => {
+    const open = await mqtt.connectAsync(srv.mqttUrl, {
+      username: 'bathroom',
+      password: bathroomPassword,
+      reconnectPeriod: 0,
+    });
+    const closed = new Promise<void>((resolve) => open.once('close', () => resolve()));
     const changed = await cli(['user', 'passwd', 'bathroom'], env);
     expect(changed.code, changed.stderr).toBe(0);
     const next = /new password \(shown only now\): (\S+)/.exec(changed.stdout)?.[1] as string;
     expect(await connectOutcome(srv.mqttUrl, { username: 'bathroom', password: bathroomPassword })).toBe('4');
     expect(await connectOutcome(srv.mqttUrl, { username: 'bathroom', password: next })).toBe('connected');
+    // The connection opened with the old password was ended.
+    await closed;
+    open.end(true);
     bathroomPassword = next;
   });
 
