@@ -325,20 +325,8 @@ export class EmbeddedBroker {
     }
     if (principal) this.opts.observer?.published(principal.username);
 
-    const { clock } = this.opts;
-    const now = clock.nowMicros();
-    const receivedAt =
-      packet.qos > 0 && packet.messageId !== undefined
-        ? this.#redelivery.timeFor(
-            client.id,
-            packet.messageId,
-            packet.dup,
-            packet.topic,
-            packet.payload as Buffer,
-            now,
-          )
-        : now;
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const receivedAt = this.#redelivery.receivedAt(client.id, packet, payload, this.opts.clock.nowMicros());
 
     const verdict = this.opts.ingestor.ingest({
       source: 'mqtt',

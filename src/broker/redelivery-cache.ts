@@ -58,6 +58,22 @@ export class RedeliveryCache {
     return now;
   }
 
+  /** The time for a received PUBLISH: `now`, or a QoS 1/2 re-delivery's original time. */
+  receivedAt(
+    clientId: string,
+    packet: {
+      readonly qos: number;
+      readonly messageId?: number | undefined;
+      readonly dup: boolean;
+      readonly topic: string;
+    },
+    payload: Buffer,
+    now: EpochMicros,
+  ): EpochMicros {
+    if (packet.qos === 0 || packet.messageId === undefined) return now;
+    return this.timeFor(clientId, packet.messageId, packet.dup, packet.topic, payload, now);
+  }
+
   get clients(): number {
     return this.#young.size + this.#old.size;
   }

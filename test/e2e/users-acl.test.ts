@@ -7,30 +7,14 @@ import { promisify } from 'node:util';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueryResponseDto } from '../../src/contract/api.js';
+import { runCli } from '../helpers/cli.js';
 import { connectOutcome } from '../helpers/mqtt.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
 const hasMosquitto = existsSync('/usr/bin/mosquitto_pub');
 
-/** Runs the real CLI; `input` goes to its standard input. */
-function cli(args: string[], env: Record<string, string>, input?: string) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input ?? '');
-  });
-}
+const cli = runCli;
 
 describe('users, roles and topic ACLs', () => {
   let dataDir: string;

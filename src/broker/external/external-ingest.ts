@@ -64,19 +64,13 @@ export class ExternalIngest {
       logger: opts.logger,
       onMessage: async (packet) => {
         const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-        const now = opts.clock.nowMicros();
         // A message the broker re-sends after a lost PUBACK keeps its first time: the same point.
-        const receivedAt =
-          packet.qos > 0 && packet.messageId !== undefined
-            ? this.#redelivery.timeFor(
-                opts.clientId,
-                packet.messageId,
-                packet.dup,
-                packet.topic,
-                payload,
-                now,
-              )
-            : now;
+        const receivedAt = this.#redelivery.receivedAt(
+          opts.clientId,
+          packet,
+          payload,
+          opts.clock.nowMicros(),
+        );
         // Rejected messages are acknowledged too: the dead-letter record keeps them, and a redelivery
         // would only be rejected again. Store failures reject, which withholds the ack.
         await opts.ingestor.ingest({
