@@ -18,7 +18,7 @@ import { compileRule, RuleSet } from '../ingest/rules.js';
 import { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { WorkerStore } from '../storage/worker/worker-store.js';
-import { createMessageSource } from './brokers.js';
+import { createMessageSource, shown } from './brokers.js';
 import { startDemo } from './demo.js';
 
 export interface AppEnv {
@@ -237,7 +237,6 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       disposers.push(() => demo.stop());
     }
 
-    const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
     logger.info(
       {
         ...described,

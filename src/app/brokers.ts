@@ -42,7 +42,8 @@ export interface SourceDeps {
   readonly brokerPassword: string | undefined;
 }
 
-const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
+/** A listen address as a client would connect to it: 0.0.0.0 and :: become localhost. */
+export const shown = (host: string) => (host === '0.0.0.0' || host === '::' ? 'localhost' : host);
 
 export async function createMessageSource(config: Config, deps: SourceDeps): Promise<MessageSource> {
   return config.broker.mode === 'external' ? externalSource(config, deps) : embeddedSource(config, deps);

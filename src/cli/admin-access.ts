@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { ADMIN_USERNAME } from '../auth/authenticator.js';
 import { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
 
@@ -70,4 +71,48 @@ export async function readStdinPassword(): Promise<string> {
     .replace(/\r?\n$/, '');
   if (text === '') throw new Error('--password-stdin: nothing on standard input');
   return text;
+}
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+/**
+ * Parses `sensorhub <command> ACTION [NAME] [options]` for the admin commands; every action but `list`
+ * needs a NAME. Returns the parsed call, or the exit code after printing help or the mistake.
+ */
+export function parseAdminCall(
+  command: string,
+  argv: string[],
+  options: OptionSpec,
+  actions: readonly string[],
+  help: string,
+): { values: Record<string, unknown>; action: string; name: string | undefined } | number {
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        ...options,
+        url: { type: 'string' },
+        'data-dir': { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`sensorhub ${command}: ${(err as Error).message}\n\n${help}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const [action, name] = positionals;
+  if (values.help || action === undefined) {
+    process.stdout.write(help);
+    return values.help ? 0 : 2;
+  }
+  if (!actions.includes(action) || (action !== 'list' && !name)) {
+    const expected = actions.map((a) => (a === 'list' ? a : `${a} NAME`)).join(', ');
+    process.stderr.write(`sensorhub ${command}: expected ${expected}\n\n${help}`);
+    return 2;
+  }
+  return { values, action, name };
 }

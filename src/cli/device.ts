@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { UserRegistry } from '../auth/users.js';
 import { clockOf } from '../core/clock.js';
 import { PresenceTracker } from '../devices/presence.js';
 import { type DeviceInfo, DeviceRegistry } from '../devices/registry.js';
-import { adminApi, openOfflineStore } from './admin-access.js';
+import { adminApi, openOfflineStore, parseAdminCall } from './admin-access.js';
 
 const HELP = `Usage:
   sensorhub device list
@@ -67,33 +66,15 @@ function show(d: DeviceInfo): string {
 }
 
 export async function deviceCommand(argv: string[]): Promise<number> {
-  let parsed: { values: Record<string, unknown>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        description: { type: 'string' },
-        url: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`sensorhub device: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const { values: v, positionals } = parsed;
-  const [action, name] = positionals;
-  if (v.help || action === undefined) {
-    process.stdout.write(HELP);
-    return v.help ? 0 : 2;
-  }
-  if (!['list', 'add', 'remove'].includes(action) || (action !== 'list' && !name)) {
-    process.stderr.write(`sensorhub device: expected list, add NAME or remove NAME\n\n${HELP}`);
-    return 2;
-  }
+  const call = parseAdminCall(
+    'device',
+    argv,
+    { description: { type: 'string' } },
+    ['list', 'add', 'remove'],
+    HELP,
+  );
+  if (typeof call === 'number') return call;
+  const { values: v, action, name } = call;
   let backend: DeviceBackend | undefined;
   try {
     backend = await backendFor(v);

@@ -1,9 +1,14 @@
-import { parseArgs } from 'node:util';
 import { ADMIN_USERNAME } from '../auth/authenticator.js';
 import { type NewUser, ROLES, type UserInfo, UserRegistry } from '../auth/users.js';
 import { AppError, isAppError } from '../core/errors.js';
 import type { DuckDbStore } from '../storage/duckdb/duckdb-store.js';
-import { type AdminApi, adminApi, openOfflineStore, readStdinPassword } from './admin-access.js';
+import {
+  type AdminApi,
+  adminApi,
+  openOfflineStore,
+  parseAdminCall,
+  readStdinPassword,
+} from './admin-access.js';
 
 const HELP = `Usage:
   sensorhub user list
@@ -86,37 +91,20 @@ function show(u: UserInfo): string {
 }
 
 export async function userCommand(argv: string[]): Promise<number> {
-  let parsed: { values: Record<string, unknown>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        role: { type: 'string' },
-        publish: { type: 'string', multiple: true },
-        subscribe: { type: 'string', multiple: true },
-        'password-stdin': { type: 'boolean' },
-        url: { type: 'string' },
-        'data-dir': { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`sensorhub user: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  const { values: v, positionals } = parsed;
-  const [action, name] = positionals;
-  if (v.help || action === undefined) {
-    process.stdout.write(HELP);
-    return v.help ? 0 : 2;
-  }
-  const needsName = action === 'add' || action === 'remove' || action === 'passwd';
-  if (!['list', 'add', 'remove', 'passwd'].includes(action) || (needsName && !name)) {
-    process.stderr.write(`sensorhub user: expected list, add NAME, remove NAME or passwd NAME\n\n${HELP}`);
-    return 2;
-  }
+  const call = parseAdminCall(
+    'user',
+    argv,
+    {
+      role: { type: 'string' },
+      publish: { type: 'string', multiple: true },
+      subscribe: { type: 'string', multiple: true },
+      'password-stdin': { type: 'boolean' },
+    },
+    ['list', 'add', 'remove', 'passwd'],
+    HELP,
+  );
+  if (typeof call === 'number') return call;
+  const { values: v, action, name } = call;
   let backend: UserBackend | undefined;
   try {
     const password = v['password-stdin'] ? await readStdinPassword() : undefined;
