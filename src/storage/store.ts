@@ -70,12 +70,68 @@ export interface DeadLetter {
   readonly message: string;
 }
 
+/** A dead letter as the store keeps it. */
+export interface StoredDeadLetter extends DeadLetter {
+  /**
+   * Positive, increasing in insertion order, never reused: not after a delete, not after a restart. Letters
+   * appended by one call get consecutive ids in the order given.
+   */
+  readonly id: number;
+}
+
+/**
+ * Which dead letters to list. Every field given must match (AND); an absent field matches everything.
+ * Invalid values are refused with QRY_BAD_PARAM.
+ */
 export interface DeadLetterFilter {
+  /** time >= since. */
   readonly since?: EpochMicros;
+  /** time < until. */
+  readonly until?: EpochMicros;
+  /**
+   * An MQTT topic filter: an exact topic, or with `+` (exactly one level, possibly empty) and a final `#`
+   * (the parent level and any below it: `a/#` matches `a`, `a/`, `a/b/c`). As in MQTT, a filter starting
+   * with a wildcard does not match topics starting with `$` [MQTT-4.7.2-1]. `%` and `_` are plain characters.
+   */
   readonly topic?: string;
   readonly code?: string;
+  readonly rule?: string;
+  readonly clientId?: string;
+  readonly source?: string;
+  /** Only these ids; an empty list matches nothing. */
+  readonly ids?: readonly number[];
+  /** Cursor: only ids > afterId. With order 'asc', pass the last id of a page to get the next one. */
+  readonly afterId?: number;
+  /** Cursor: only ids < beforeId. With order 'desc', pass the last id of a page to get the next one. */
+  readonly beforeId?: number;
+  /** Most letters returned; 0 returns none. */
   readonly limit: number;
+  /** By id; default 'desc' (newest first, as the list API shows them). */
+  readonly order?: 'asc' | 'desc';
 }
+
+/** The filter of countDeadLetters: what selects letters, without paging. */
+export type DeadLetterCountFilter = Omit<DeadLetterFilter, 'limit' | 'order' | 'afterId' | 'beforeId'>;
+
+/** Retention limits of pruneDeadLetters; each one given is enforced, absent ones are not. */
+export interface DeadLetterLimits {
+  /** Deletes letters with time < before. */
+  readonly before?: EpochMicros;
+  /** Keeps at most this many letters, deleting the oldest (lowest ids). */
+  readonly maxCount?: number;
+  /**
+   * Keeps at most this many bytes, deleting the oldest (lowest ids); a letter counts its stored payload
+   * bytes plus DEAD_LETTER_RECORD_OVERHEAD.
+   */
+  readonly maxBytes?: number;
+}
+
+/**
+ * What a dead letter counts for pruneDeadLetters' maxBytes besides its stored payload: an estimate of its
+ * other columns (id, times, source, client id, topic, rule, code, message) as stored. Fixed, so that a byte
+ * cap does not depend on the driver, and so that a flood of empty payloads is still bounded by it.
+ */
+export const DEAD_LETTER_RECORD_OVERHEAD = 256;
 
 export interface StoreStats {
   /** Distinct (database, measurement, tag set, field), as InfluxDB 2 counts series. */
@@ -106,8 +162,17 @@ export interface TimeSeriesStore {
   listSeries(filter: SeriesFilter): Promise<SeriesInfo[]>;
   listDatabases(): Promise<string[]>;
 
+  /** Atomic and durable like `write`; the letters get consecutive new ids in the order given. */
   appendDeadLetters(letters: readonly DeadLetter[]): Promise<void>;
-  listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]>;
+  listDeadLetters(filter: DeadLetterFilter): Promise<StoredDeadLetter[]>;
+  countDeadLetters(filter: DeadLetterCountFilter): Promise<number>;
+  /** Deletes the letters with these ids (unknown ids are ignored); returns how many existed. */
+  deleteDeadLetters(ids: readonly number[]): Promise<number>;
+  /**
+   * Retention, in one transaction: deletes letters older than `before`, then the oldest (lowest ids) beyond
+   * `maxCount` and beyond `maxBytes`. Returns how many were deleted.
+   */
+  pruneDeadLetters(limits: DeadLetterLimits): Promise<number>;
 
   /** Small key/value table for server state (e.g. the bootstrap admin's password hash). */
   getMeta(key: string): Promise<string | undefined>;

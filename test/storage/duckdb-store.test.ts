@@ -10,9 +10,11 @@ import { expectAppError, HOUR, point, query, SECOND, T0 } from './store-fixtures
 
 storeContract('duckdb (file)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sensorhub-duckdb-'));
+  const path = join(dir, 'data', 'store.duckdb');
   return {
-    store: new DuckDbStore({ path: join(dir, 'data', 'store.duckdb') }),
+    store: new DuckDbStore({ path }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
+    reopen: () => new DuckDbStore({ path }),
   };
 });
 

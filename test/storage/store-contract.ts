@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SeriesQuery, TimeSeriesStore } from '../../src/storage/store.js';
+import { deadLetterContract } from './dead-letter-contract.js';
 import {
   expectAppError,
   HOUR,
-  letter,
   MINUTE,
   point,
   query,
@@ -481,44 +481,6 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
-    describe('dead letters', () => {
-      const letters = [
-        letter({ time: T0, topic: 'a', code: 'ING_DECODE', payload: Buffer.from([0, 1, 2, 255]) }),
-        letter({ time: T0 + 2 * SECOND, topic: 'b', code: 'ING_NO_FIELDS' }),
-        letter({ time: T0 + SECOND, topic: 'a', code: 'ING_NO_FIELDS', clientId: 'dev-2', source: 'http' }),
-        letter({ time: T0 + 2 * SECOND, topic: 'c', code: 'ING_DECODE', message: 'appended last' }),
-      ];
-      beforeEach(async () => {
-        await store.appendDeadLetters(letters.slice(0, 2));
-        await store.appendDeadLetters(letters.slice(2));
-      });
-
-      it('lists newest first, later appends first among equal times, with every field intact', async () => {
-        const listed = await store.listDeadLetters({ limit: 10 });
-        expect(listed.map((l) => l.topic)).toEqual(['c', 'b', 'a', 'a']);
-        expect(listed[2]).toEqual(letters[2]);
-        expect(listed[3]?.payload).toEqual(Buffer.from([0, 1, 2, 255]));
-        expect(Buffer.isBuffer(listed[3]?.payload)).toBe(true);
-        expect(store.stats().deadLetters).toBe(4);
-      });
-
-      it('filters by since, topic and code, and honours the limit', async () => {
-        const topics = async (f: Parameters<TimeSeriesStore['listDeadLetters']>[0]) =>
-          (await store.listDeadLetters(f)).map((l) => `${l.topic}@${l.time - T0}`);
-        expect(await topics({ limit: 10, since: T0 + SECOND })).toEqual([
-          `c@${2 * SECOND}`,
-          `b@${2 * SECOND}`,
-          `a@${SECOND}`,
-        ]);
-        expect(await topics({ limit: 10, topic: 'a' })).toEqual([`a@${SECOND}`, 'a@0']);
-        expect(await topics({ limit: 10, code: 'ING_DECODE' })).toEqual([`c@${2 * SECOND}`, 'a@0']);
-        expect(await topics({ limit: 10, topic: 'a', code: 'ING_DECODE' })).toEqual(['a@0']);
-        expect(await topics({ limit: 2 })).toEqual([`c@${2 * SECOND}`, `b@${2 * SECOND}`]);
-        expect(await topics({ limit: 0 })).toEqual([]);
-        expect(await topics({ limit: 10, topic: "a' OR 1=1 --" })).toEqual([]);
-      });
-    });
-
     describe('meta', () => {
       it('stores, replaces and reads values; unknown keys are undefined', async () => {
         expect(await store.getMeta('admin')).toBeUndefined();
@@ -562,4 +524,6 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
   });
+
+  deadLetterContract(name, make);
 }

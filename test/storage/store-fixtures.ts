@@ -7,6 +7,11 @@ import type { DeadLetter, SeriesQuery, TimeSeriesStore } from '../../src/storage
 export interface StoreFixture {
   readonly store: TimeSeriesStore;
   readonly cleanup: () => Promise<void>;
+  /**
+   * A store on the same data, for a restart (the suite stops `store` first and starts what this returns).
+   * Absent when the data does not outlive the store (DuckDB ':memory:').
+   */
+  readonly reopen?: () => TimeSeriesStore;
 }
 
 export const SECOND = 1_000_000;

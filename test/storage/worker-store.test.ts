@@ -8,9 +8,11 @@ import { storeContract } from './store-contract.js';
 
 storeContract('duckdb on a worker thread', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sensorhub-worker-'));
+  const path = join(dir, 'store.duckdb');
   return {
-    store: new WorkerStore({ path: join(dir, 'store.duckdb') }),
+    store: new WorkerStore({ path }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
+    reopen: () => new WorkerStore({ path }),
   };
 });
 

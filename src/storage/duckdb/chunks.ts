@@ -1,4 +1,5 @@
 import {
+  BIGINT,
   BLOB,
   blobValue,
   DOUBLE,
@@ -25,6 +26,7 @@ const SAMPLE_TYPES: readonly DuckDBType[] = [UINTEGER, TIMESTAMP, DOUBLE, VARCHA
 const SERIES_TYPES: readonly DuckDBType[] = [UINTEGER, VARCHAR, VARCHAR, VARCHAR, VARCHAR, VARCHAR];
 const KEY_TYPES: readonly DuckDBType[] = [UINTEGER, TIMESTAMP];
 const DEAD_LETTER_TYPES: readonly DuckDBType[] = [
+  BIGINT,
   TIMESTAMP,
   VARCHAR,
   VARCHAR,
@@ -34,6 +36,7 @@ const DEAD_LETTER_TYPES: readonly DuckDBType[] = [
   VARCHAR,
   VARCHAR,
   VARCHAR,
+  INTEGER,
 ];
 
 const ts = (micros: EpochMicros): DuckDBTimestampValue => timestampValue(BigInt(micros));
@@ -117,10 +120,12 @@ export function seriesChunks(entries: readonly CatalogEntry[]): DuckDBDataChunk[
   });
 }
 
-export function deadLetterChunks(letters: readonly DeadLetter[]): DuckDBDataChunk[] {
+/** `ids[i]` is the id of `letters[i]`. */
+export function deadLetterChunks(letters: readonly DeadLetter[], ids: readonly number[]): DuckDBDataChunk[] {
   return chunked(letters.length, DEAD_LETTER_TYPES, (chunk, start, end) => {
     const rows = letters.slice(start, end);
     chunk.setColumns([
+      ids.slice(start, end).map((id) => BigInt(id)),
       rows.map((l) => ts(l.time)),
       rows.map((l) => l.source),
       rows.map((l) => l.clientId),
@@ -130,6 +135,7 @@ export function deadLetterChunks(letters: readonly DeadLetter[]): DuckDBDataChun
       rows.map((l) => l.rule),
       rows.map((l) => l.code),
       rows.map((l) => l.message),
+      rows.map((l) => l.payload.length),
     ]);
   });
 }

@@ -9,21 +9,29 @@ import {
 import { AppError, errorMessage } from '../../core/errors.js';
 import type { FieldType, Point } from '../../core/point.js';
 import {
+  checkDeadLetterFilter,
+  checkDeadLetterIds,
+  checkDeadLetterLimits,
+  checkDeadLetterSelection,
+} from '../memory/dead-letter-semantics.js';
+import {
   compareStrings,
   tagsMatch,
   validateAggregateType,
-  validateDeadLetterFilter,
   validatePointTimes,
   validateQuery,
   WRITE_FAILURE_NOT_READY_MS,
 } from '../semantics.js';
 import type {
   DeadLetter,
+  DeadLetterCountFilter,
   DeadLetterFilter,
+  DeadLetterLimits,
   QueryResult,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
   WriteOutcome,
@@ -31,7 +39,8 @@ import type {
 import { type Appenders, appendChunks, discardAppenders, openAppenders } from './appenders.js';
 import { Catalog, type CatalogEntry } from './catalog.js';
 import { deadLetterChunks, keyChunks, sampleChunks, seriesChunks } from './chunks.js';
-import { deadLetterSql, decodeDeadLetters } from './dead-letter-sql.js';
+import { countDeadLettersSql, decodeDeadLetters, listDeadLettersSql } from './dead-letter-sql.js';
+import { allocateDeadLetterIds, deleteDeadLettersById, pruneDeadLetterRows } from './dead-letter-writes.js';
 import { compileSeriesQuery, decodeSeriesRows } from './query-sql.js';
 import { createSchema, loadState, OVERWRITE_TABLE } from './schema.js';
 import { SerialQueue } from './serial-queue.js';
@@ -193,24 +202,53 @@ export class DuckDbStore implements TimeSeriesStore {
   }
 
   async appendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
-    this.#assertOpen();
+    const db = this.#assertOpen();
     if (letters.length === 0) return;
     await this.#writes.run(() =>
-      this.#transaction(
-        'append dead letters',
-        () => deadLetterChunks(letters),
-        async (a, chunks) => appendChunks(a.deadLetters, chunks),
-      ),
+      this.#transaction('append dead letters', noPreparation, async (a) => {
+        const ids = await allocateDeadLetterIds(db.writer, letters.length);
+        appendChunks(a.deadLetters, deadLetterChunks(letters, ids));
+      }),
     );
     this.#deadLetters += letters.length;
   }
 
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+  async listDeadLetters(filter: DeadLetterFilter): Promise<StoredDeadLetter[]> {
     const db = this.#assertOpen();
-    validateDeadLetterFilter(filter);
-    const { sql, params } = deadLetterSql(filter);
+    const { sql, params } = listDeadLettersSql(filter, checkDeadLetterFilter(filter));
+    if (filter.limit === 0) return [];
     const rows = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql, params)).getRows());
     return decodeDeadLetters(rows);
+  }
+
+  async countDeadLetters(filter: DeadLetterCountFilter): Promise<number> {
+    const db = this.#assertOpen();
+    const { sql, params } = countDeadLettersSql(filter, checkDeadLetterSelection(filter));
+    const rows = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql, params)).getRows());
+    return Number(rows[0]?.[0] ?? 0);
+  }
+
+  async deleteDeadLetters(ids: readonly number[]): Promise<number> {
+    const db = this.#assertOpen();
+    checkDeadLetterIds(ids, 'ids');
+    if (ids.length === 0) return 0;
+    const deleted = await this.#writes.run(() =>
+      this.#transaction('delete dead letters', noPreparation, () => deleteDeadLettersById(db.writer, ids)),
+    );
+    this.#deadLetters -= deleted;
+    return deleted;
+  }
+
+  async pruneDeadLetters(limits: DeadLetterLimits): Promise<number> {
+    const db = this.#assertOpen();
+    checkDeadLetterLimits(limits);
+    const { before, maxCount, maxBytes } = limits;
+    if (before === undefined && maxCount === undefined && maxBytes === undefined) return 0;
+    const deleted = await this.#writes.run(() =>
+      this.#transaction('prune dead letters', noPreparation, () => pruneDeadLetterRows(db.writer, limits)),
+    );
+    this.#deadLetters -= deleted;
+    return deleted;
   }
 
   async getMeta(key: string): Promise<string | undefined> {

@@ -2,9 +2,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EpochMicros, FieldType } from '../../core/point.js';
 import { type CatalogEntry, makeEntry } from './catalog.js';
 
-export const SCHEMA_VERSION = '1';
+/** 2: dead letters have ids (and payload_bytes); migrateV1 upgrades a version 1 file in place. */
+export const SCHEMA_VERSION = '2';
 /** Kept in the meta table, whose other keys belong to the server. */
 export const SCHEMA_VERSION_KEY = 'storage.duckdb.schema_version';
+export const DEAD_LETTER_ID_SEQUENCE = 'dead_letter_ids';
+const META_DDL = 'CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)';
 
 /**
  * Narrow layout: one `series` row per (database, measurement, tag set, field), one `samples` row per field
@@ -22,7 +25,19 @@ const DDL = [
   )`,
   // Booleans are stored as v = 0/1, strings in s.
   'CREATE TABLE IF NOT EXISTS samples (sid UINTEGER NOT NULL, ts TIMESTAMP NOT NULL, v DOUBLE, s VARCHAR)',
-  `CREATE TABLE IF NOT EXISTS dead_letters (
+  deadLettersDdl('dead_letters'),
+  `CREATE SEQUENCE IF NOT EXISTS ${DEAD_LETTER_ID_SEQUENCE} START WITH 1`,
+  META_DDL,
+];
+
+/**
+ * Ids come from DEAD_LETTER_ID_SEQUENCE in append order, so rows are stored in id order and zone maps let
+ * id ranges (cursors, retention) skip row groups: no index, appends stay cheap. payload_bytes is
+ * octet_length(payload), kept so that byte-capped retention never reads the payloads.
+ */
+function deadLettersDdl(table: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${table} (
+    id BIGINT NOT NULL,
     time TIMESTAMP NOT NULL,
     source VARCHAR NOT NULL,
     client_id VARCHAR NOT NULL,
@@ -31,10 +46,29 @@ const DDL = [
     payload_size INTEGER NOT NULL,
     rule VARCHAR NOT NULL,
     code VARCHAR NOT NULL,
-    message VARCHAR NOT NULL
-  )`,
-  'CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)',
-];
+    message VARCHAR NOT NULL,
+    payload_bytes INTEGER NOT NULL
+  )`;
+}
+
+/**
+ * Version 1 kept dead letters without ids. It never deleted any, so rowid order is their append order:
+ * ids 1..n follow it, and the sequence continues after n.
+ */
+async function migrateV1(conn: DuckDBConnection): Promise<void> {
+  const counted = await conn.runAndReadAll('SELECT count(*)::DOUBLE FROM dead_letters');
+  const n = Number(counted.getRows()[0]?.[0] ?? 0);
+  await conn.run(deadLettersDdl('dead_letters_v2'));
+  await conn.run(
+    `INSERT INTO dead_letters_v2
+     SELECT row_number() OVER (ORDER BY rowid), time, source, client_id, topic, payload, payload_size, rule, code,
+       message, octet_length(payload)
+     FROM dead_letters ORDER BY rowid`,
+  );
+  await conn.run('DROP TABLE dead_letters');
+  await conn.run('ALTER TABLE dead_letters_v2 RENAME TO dead_letters');
+  await conn.run(`CREATE SEQUENCE ${DEAD_LETTER_ID_SEQUENCE} START WITH ${n + 1}`);
+}
 
 /** Keys of stored samples that a batch is about to replace; connection-local, emptied by every write. */
 export const OVERWRITE_TABLE = 'overwrite_keys';
@@ -43,18 +77,24 @@ const TEMP_DDL = `CREATE TEMP TABLE IF NOT EXISTS ${OVERWRITE_TABLE} (sid UINTEG
 export async function createSchema(conn: DuckDBConnection): Promise<void> {
   await conn.run('BEGIN');
   try {
-    for (const sql of DDL) await conn.run(sql);
+    await conn.run(META_DDL);
     const found = await conn.runAndReadAll('SELECT value FROM meta WHERE key = $key', {
       key: SCHEMA_VERSION_KEY,
     });
     const version = found.getRows()[0]?.[0];
-    if (version === undefined) {
-      await conn.run('INSERT INTO meta VALUES ($key, $value)', {
-        key: SCHEMA_VERSION_KEY,
-        value: SCHEMA_VERSION,
-      });
-    } else if (version !== SCHEMA_VERSION) {
-      throw new Error(`database schema version ${String(version)} is not ${SCHEMA_VERSION}`);
+    // Migrations first: the IF NOT EXISTS DDL below would leave an old table as it is.
+    if (version === '1') await migrateV1(conn);
+    else if (version !== undefined && version !== SCHEMA_VERSION) {
+      throw new Error(
+        `database schema version ${String(version)} is not ${SCHEMA_VERSION} (written by a newer sensorhub?)`,
+      );
+    }
+    for (const sql of DDL) await conn.run(sql);
+    if (version !== SCHEMA_VERSION) {
+      await conn.run(
+        'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+        { key: SCHEMA_VERSION_KEY, value: SCHEMA_VERSION },
+      );
     }
     await conn.run('COMMIT');
   } catch (err) {

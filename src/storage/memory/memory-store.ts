@@ -16,23 +16,26 @@ import {
   tagsMatch,
   typeConflictMessage,
   validateAggregateType,
-  validateDeadLetterFilter,
   validatePointTimes,
   validateQuery,
 } from '../semantics.js';
 import type {
   DeadLetter,
+  DeadLetterCountFilter,
   DeadLetterFilter,
+  DeadLetterLimits,
   QueryResult,
   RefusedPoint,
   SeriesData,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
   WriteOutcome,
 } from '../store.js';
+import { MemoryDeadLetters } from './memory-dead-letters.js';
 
 interface MemorySeries {
   readonly database: string;
@@ -57,7 +60,7 @@ export class MemoryStore implements TimeSeriesStore {
   #open = false;
   readonly #series = new Map<string, MemorySeries>();
   readonly #fieldTypes = new Map<string, FieldType>();
-  readonly #deadLetters: DeadLetter[] = [];
+  readonly #deadLetters = new MemoryDeadLetters();
   readonly #meta = new Map<string, string>();
   #samples = 0;
   #fieldSeries = 0;
@@ -156,23 +159,27 @@ export class MemoryStore implements TimeSeriesStore {
 
   async appendDeadLetters(letters: readonly DeadLetter[]): Promise<void> {
     this.#assertOpen();
-    for (const l of letters) this.#deadLetters.push({ ...l, payload: Buffer.from(l.payload) });
+    this.#deadLetters.append(letters);
   }
 
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
+  async listDeadLetters(filter: DeadLetterFilter): Promise<StoredDeadLetter[]> {
     this.#assertOpen();
-    validateDeadLetterFilter(filter);
-    const out: DeadLetter[] = [];
-    // Newest first; among equal times the later append comes first, hence the reverse walk + stable sort.
-    for (let i = this.#deadLetters.length - 1; i >= 0; i--) {
-      const l = this.#deadLetters[i] as DeadLetter;
-      if (filter.since !== undefined && l.time < filter.since) continue;
-      if (filter.topic !== undefined && l.topic !== filter.topic) continue;
-      if (filter.code !== undefined && l.code !== filter.code) continue;
-      out.push(l);
-    }
-    out.sort((a, b) => b.time - a.time);
-    return out.slice(0, filter.limit).map((l) => ({ ...l, payload: Buffer.from(l.payload) }));
+    return this.#deadLetters.list(filter);
+  }
+
+  async countDeadLetters(filter: DeadLetterCountFilter): Promise<number> {
+    this.#assertOpen();
+    return this.#deadLetters.count(filter);
+  }
+
+  async deleteDeadLetters(ids: readonly number[]): Promise<number> {
+    this.#assertOpen();
+    return this.#deadLetters.delete(ids);
+  }
+
+  async pruneDeadLetters(limits: DeadLetterLimits): Promise<number> {
+    this.#assertOpen();
+    return this.#deadLetters.prune(limits);
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -210,7 +217,7 @@ export class MemoryStore implements TimeSeriesStore {
   }
 
   stats(): StoreStats {
-    return { series: this.#fieldSeries, samples: this.#samples, deadLetters: this.#deadLetters.length };
+    return { series: this.#fieldSeries, samples: this.#samples, deadLetters: this.#deadLetters.size };
   }
 
   #typeConflict(point: Point): string | undefined {

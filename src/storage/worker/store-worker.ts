@@ -40,6 +40,12 @@ async function call(req: WorkerRequest): Promise<unknown> {
       );
     case 'listDeadLetters':
       return store.listDeadLetters(a[0] as Parameters<TimeSeriesStore['listDeadLetters']>[0]);
+    case 'countDeadLetters':
+      return store.countDeadLetters(a[0] as Parameters<TimeSeriesStore['countDeadLetters']>[0]);
+    case 'deleteDeadLetters':
+      return store.deleteDeadLetters(a[0] as number[]);
+    case 'pruneDeadLetters':
+      return store.pruneDeadLetters(a[0] as Parameters<TimeSeriesStore['pruneDeadLetters']>[0]);
     case 'getMeta':
       return store.getMeta(a[0] as string);
     case 'setMeta':

@@ -6,11 +6,14 @@ import type { Point } from '../../core/point.js';
 import { WRITE_FAILURE_NOT_READY_MS } from '../semantics.js';
 import type {
   DeadLetter,
+  DeadLetterCountFilter,
   DeadLetterFilter,
+  DeadLetterLimits,
   QueryResult,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
   WriteOutcome,
@@ -114,9 +117,21 @@ export class WorkerStore implements TimeSeriesStore {
     await this.#call('appendDeadLetters', [letters]);
   }
 
-  async listDeadLetters(filter: DeadLetterFilter): Promise<DeadLetter[]> {
-    const letters = (await this.#call('listDeadLetters', [filter])) as DeadLetter[];
+  async listDeadLetters(filter: DeadLetterFilter): Promise<StoredDeadLetter[]> {
+    const letters = (await this.#call('listDeadLetters', [filter])) as StoredDeadLetter[];
     return letters.map((d) => ({ ...d, payload: asBuffer(d.payload) }));
+  }
+
+  async countDeadLetters(filter: DeadLetterCountFilter): Promise<number> {
+    return (await this.#call('countDeadLetters', [filter])) as number;
+  }
+
+  async deleteDeadLetters(ids: readonly number[]): Promise<number> {
+    return (await this.#call('deleteDeadLetters', [ids])) as number;
+  }
+
+  async pruneDeadLetters(limits: DeadLetterLimits): Promise<number> {
+    return (await this.#call('pruneDeadLetters', [limits])) as number;
   }
 
   async getMeta(key: string): Promise<string | undefined> {
