@@ -1,0 +1,4 @@
+import { blobStoreContract } from './blob-store-contract.js';
+import { MemoryBlobStore } from './memory-blob-store.js';
+
+blobStoreContract('memory', async () => ({ store: new MemoryBlobStore(), cleanup: async () => {} }));
