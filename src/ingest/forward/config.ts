@@ -1,0 +1,202 @@
+import { z } from 'zod';
+import { parseByteSize, parseDuration } from '../../core/duration.js';
+
+/**
+ * The same as `duration` in src/config/schema.ts, message included. Not imported from there: schema.ts
+ * imports this file for `ingest.outputs`, and the cycle would leave `duration` undefined while this
+ * module initialises.
+ */
+const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const n = parseDuration(v);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 10s, 5m)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/**
+ * One forwarding output: where a rule's accepted messages go on to, in which format, and how hard to try.
+ * The name is a directory under `<dataDir>/forward/` and a metric label, so it is kept to a safe alphabet.
+ */
+const outputName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'an output name is 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
+  );
+
+const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const n = parseByteSize(v);
+  if (n === undefined || n <= 0) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 64MiB, 500MB, 1048576)` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const url = z.string().transform((v, ctx) => {
+  if (!URL.canParse(v)) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a URL (e.g. https://api.example.com/ingest)` });
+    return z.NEVER;
+  }
+  const u = new URL(v);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    ctx.addIssue({
+      code: 'custom',
+      message: `only http:// and https:// URLs can be forwarded to, not ${u.protocol}`,
+    });
+    return z.NEVER;
+  }
+  if (u.username !== '' || u.password !== '') {
+    // Secrets never sit inline in the config: it is copied, logged and committed to repositories.
+    ctx.addIssue({
+      code: 'custom',
+      message: 'credentials in the URL are not allowed; use auth.basic with passwordEnv or passwordFile',
+    });
+    return z.NEVER;
+  }
+  return u.href;
+});
+
+/** An HTTP header name (RFC 9110 token) and a value without line breaks. */
+const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
+const headerValue = z
+  .string()
+  .regex(/^[^\r\n\0]*$/, 'a header value cannot contain line breaks')
+  // Line breaks are reported by the check above alone.
+  .regex(
+    /^[\t\r\n\0\x20-\x7e\x80-\xff]*$/,
+    'a header value can only hold printable ASCII and Latin-1 characters',
+  );
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name');
+const filePath = z.string().min(1);
+
+/** Where a secret comes from: an environment variable or a file (e.g. a Docker or Kubernetes secret). */
+export type SecretSource = { readonly env: string } | { readonly file: string };
+
+function secretFrom(env: string | undefined, file: string | undefined): SecretSource {
+  return env !== undefined ? { env } : { file: file as string };
+}
+
+const noInline = (what: string) =>
+  z.never({ error: `secrets are never written inline; use ${what}Env or ${what}File` }).optional();
+
+const basicAuth = z
+  .object({
+    username: z
+      .string()
+      .min(1)
+      .regex(/^[^:\r\n]*$/, 'a basic-auth username cannot contain ":"'),
+    passwordEnv: envName.optional(),
+    passwordFile: filePath.optional(),
+    password: noInline('password'),
+  })
+  .strict()
+  .refine((b) => (b.passwordEnv === undefined) !== (b.passwordFile === undefined), {
+    message: 'set exactly one of passwordEnv and passwordFile',
+  })
+  .transform((b) => ({
+    type: 'basic' as const,
+    username: b.username,
+    password: secretFrom(b.passwordEnv, b.passwordFile),
+  }));
+
+const bearerAuth = z
+  .object({
+    tokenEnv: envName.optional(),
+    tokenFile: filePath.optional(),
+    token: noInline('token'),
+    /** `Token` is what InfluxDB 2 expects (`Authorization: Token <token>`). */
+    scheme: z.enum(['Bearer', 'Token']).default('Bearer'),
+  })
+  .strict()
+  .refine((b) => (b.tokenEnv === undefined) !== (b.tokenFile === undefined), {
+    message: 'set exactly one of tokenEnv and tokenFile',
+  })
+  .transform((b) => ({
+    type: 'bearer' as const,
+    scheme: b.scheme,
+    token: secretFrom(b.tokenEnv, b.tokenFile),
+  }));
+
+const auth = z
+  .object({ basic: basicAuth.optional(), bearer: bearerAuth.optional() })
+  .strict()
+  .refine((a) => (a.basic === undefined) !== (a.bearer === undefined), {
+    message: 'set exactly one of auth.basic and auth.bearer',
+  })
+  .transform((a) => (a.basic ?? a.bearer) as NonNullable<typeof a.basic | typeof a.bearer>);
+
+export const forwardOutputSchema = z
+  .object({
+    name: outputName,
+    url,
+    /** `json` and `line` send the rule's points, batched; `raw` sends each message's payload unchanged. */
+    format: z.enum(['json', 'line', 'raw']).default('json'),
+    method: z.enum(['POST', 'PUT']).default('POST'),
+    headers: z.record(headerName, headerValue).default({}),
+    auth: auth.optional(),
+    /** Most items (points for json/line, messages for raw) per request. */
+    batchMaxItems: z.coerce.number().int().min(1).max(100_000).default(500),
+    /** How long the first queued item waits for others to fill its batch. */
+    batchMaxWait: duration.default(1000),
+    /** Per request, from sending to the end of the response body. */
+    timeout: duration.pipe(z.number().positive({ error: 'timeout must be more than 0' })).default(10_000),
+    /** A message that still cannot be delivered this long after it was queued becomes a dead letter. */
+    retryFor: duration.default(86_400_000),
+    backoffInitial: duration
+      .pipe(z.number().positive({ error: 'backoffInitial must be more than 0' }))
+      .default(1000),
+    backoffMax: duration.default(300_000),
+    queueMaxBytes: byteSize.default(64 * 1024 * 1024),
+  })
+  .strict()
+  .refine((o) => o.backoffMax >= o.backoffInitial, {
+    message: 'backoffMax must be at least backoffInitial',
+    path: ['backoffMax'],
+  })
+  .refine((o) => !Object.keys(o.headers).some((h) => h.toLowerCase() === 'authorization'), {
+    // A header value sits inline in the config: credentials go through auth, from env or files.
+    message: 'an Authorization header is a secret: use auth.basic or auth.bearer (from env or a file)',
+    path: ['headers'],
+  });
+
+export type ForwardOutputConfig = z.output<typeof forwardOutputSchema>;
+export type ForwardAuth = NonNullable<ForwardOutputConfig['auth']>;
+
+/** The list of outputs (e.g. `ingest.outputs`), with unique names. */
+export const forwardOutputsSchema = z.array(forwardOutputSchema).superRefine((outputs, ctx) => {
+  const seen = new Set<string>();
+  outputs.forEach((o, i) => {
+    if (seen.has(o.name)) {
+      ctx.addIssue({ code: 'custom', message: `output name "${o.name}" is used twice`, path: [i, 'name'] });
+    }
+    seen.add(o.name);
+  });
+});
+
+/**
+ * For a config-level check: every name a rule lists in `forward` must be an output. Returns one
+ * `path: message`-ready issue per unknown reference.
+ */
+export function unknownOutputReferences(
+  rules: ReadonlyArray<{ readonly forward?: readonly string[] | undefined }>,
+  outputs: ReadonlyArray<{ readonly name: string }>,
+): Array<{ readonly path: (string | number)[]; readonly message: string }> {
+  const names = new Set(outputs.map((o) => o.name));
+  const issues: Array<{ path: (string | number)[]; message: string }> = [];
+  rules.forEach((rule, i) => {
+    rule.forward?.forEach((name, j) => {
+      if (!names.has(name)) {
+        const known =
+          names.size > 0 ? `; outputs are: ${[...names].join(', ')}` : '; ingest.outputs is empty';
+        issues.push({ path: [i, 'forward', j], message: `no output named "${name}"${known}` });
+      }
+    });
+  });
+  return issues;
+}
