@@ -6,6 +6,7 @@ import type { TimeSeriesStore } from '../storage/store.js';
 import { TopicAcl } from './acl.js';
 import { LoginGuard } from './login-guard.js';
 import { generatePassword, hashPassword, sha256, verifyPassword } from './passwords.js';
+import { TokenRegistry } from './tokens.js';
 import { type Role, type UserRecord, UserRegistry } from './users.js';
 
 /** Who a request or an MQTT connection acts as. `null` where anonymous access is on and none was given. */
@@ -51,6 +52,8 @@ interface CacheEntry {
  */
 export class Authenticator {
   readonly users: UserRegistry;
+  /** API tokens (HTTP only: InfluxDB-style writes, read-only queries). */
+  readonly tokens: TokenRegistry;
   /** In-process users (the --demo devices): random tokens held only in memory, gone at exit. */
   readonly #ephemeral = new Map<string, { hash: string; principal: Principal }>();
   readonly #cache = new Map<string, CacheEntry>();
@@ -64,6 +67,7 @@ export class Authenticator {
 
   constructor(private readonly opts: AuthenticatorOptions) {
     this.users = new UserRegistry(opts.store, (name) => this.#forget(name));
+    this.tokens = new TokenRegistry(opts.store, opts.clock, opts.logger);
     this.#guard = new LoginGuard({ ...opts.failures, clock: opts.clock });
   }
 

@@ -1,61 +1,186 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
+import { isTokenLike, type TokenPrincipal, tokenAllows } from '../auth/tokens.js';
 import type { Role } from '../auth/users.js';
 import { AppError } from '../core/errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal | null;
+    /** Set (and `principal` left unset) when the request authenticated with an API token. */
+    token?: TokenPrincipal;
   }
 }
 
-/** Credentials as InfluxDB clients send them: HTTP basic auth, or `u`/`p` query parameters (InfluxDB 1.x). */
-export function credentialsOf(req: FastifyRequest): { username?: string; password?: string } {
+export interface Credentials {
+  readonly username?: string;
+  readonly password?: string;
+  /**
+   * An API token (`shk_…`), from `Authorization: Token|Bearer`, or given as the password (then `password`
+   * holds it too: a user may have chosen a password that merely looks like a token).
+   */
+  readonly token?: string;
+}
+
+/**
+ * Credentials as InfluxDB clients send them: HTTP basic auth, `u`/`p` query parameters (InfluxDB 1.x),
+ * `Authorization: Token <token>` (InfluxDB 2) or `Bearer <token>`. A password that is a token counts as the
+ * token, so 1.x clients can use one with any username. InfluxDB 1.8's `Token user:password` is a login.
+ */
+export function credentialsOf(req: FastifyRequest): Credentials {
   const header = req.headers.authorization;
-  if (header?.startsWith('Basic ')) {
-    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon >= 0) return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+  if (header !== undefined) {
+    const space = header.indexOf(' ');
+    const scheme = space < 0 ? header : header.slice(0, space).toLowerCase();
+    const value = space < 0 ? '' : header.slice(space + 1).trim();
+    if (scheme === 'basic') {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) return login(decoded.slice(0, colon), decoded.slice(colon + 1));
+    } else if (scheme === 'token' || scheme === 'bearer') {
+      const colon = value.indexOf(':');
+      if (scheme === 'token' && !isTokenLike(value) && colon > 0) {
+        return login(value.slice(0, colon), value.slice(colon + 1));
+      }
+      return { token: value };
+    }
   }
   const q = req.query as Record<string, unknown> | undefined;
-  if (q && typeof q.u === 'string' && typeof q.p === 'string') return { username: q.u, password: q.p };
+  if (q && typeof q.u === 'string' && typeof q.p === 'string') return login(q.u, q.p);
   return {};
+}
+
+function login(username: string, password: string): Credentials {
+  return isTokenLike(password) ? { username, password, token: password } : { username, password };
+}
+
+/** Who a request acts as: a user, an API token, or nobody (only where anonymous access is on). */
+export type Identity =
+  | { readonly kind: 'user'; readonly principal: Principal }
+  | { readonly kind: 'token'; readonly token: TokenPrincipal }
+  | { readonly kind: 'anonymous' };
+
+/**
+ * Checks the request's credentials. Throws AUTH_REQUIRED (none, and anonymous access is off), AUTH_INVALID
+ * (wrong password or token), AUTH_BLOCKED or AUTH_THROTTLED (see Authenticator.verify).
+ */
+export async function authenticate(
+  auth: Authenticator,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<Identity> {
+  const { username, password, token } = credentialsOf(req);
+  if (token !== undefined) {
+    const verified = await auth.tokens.verify(token);
+    if (verified) return { kind: 'token', token: verified };
+    if (password === undefined) {
+      reply.header('WWW-Authenticate', 'Token realm="sensorhub"');
+      auth.logRefusal(
+        { username, remote: req.ip },
+        'HTTP request refused: unknown, revoked or malformed token (AUTH_INVALID)',
+      );
+      throw new AppError('AUTH_INVALID', 'unknown, revoked or malformed token');
+    }
+  }
+  if (username === undefined) {
+    if (auth.allowAnonymous) return { kind: 'anonymous' };
+    reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
+    throw new AppError(
+      'AUTH_REQUIRED',
+      'credentials required: use HTTP basic auth, u/p parameters, or Authorization: Token <token>',
+    );
+  }
+  const principal = await auth.verify(username, password, req.ip).catch((err: unknown) => {
+    const retry = (err as AppError).details?.retryAfterSeconds;
+    if (typeof retry === 'number') reply.header('Retry-After', String(retry));
+    throw err;
+  });
+  if (!principal) {
+    reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
+    auth.logRefusal(
+      { username, remote: req.ip },
+      'HTTP request refused: bad username or password (AUTH_INVALID)',
+    );
+    throw new AppError('AUTH_INVALID', 'bad username or password');
+  }
+  return { kind: 'user', principal };
+}
+
+/**
+ * Writes (line protocol over HTTP) are for admin users and for tokens with `write` on the database (or `*`).
+ * Throws AUTH_FORBIDDEN otherwise; anonymous requests pass only because anonymous access is on.
+ */
+export function requireWrite(identity: Identity, database: string): void {
+  switch (identity.kind) {
+    case 'anonymous':
+      return;
+    case 'user':
+      if (identity.principal.role === 'admin') return;
+      throw new AppError(
+        'AUTH_FORBIDDEN',
+        `user "${identity.principal.username}" (role ${identity.principal.role}) may not write over HTTP; use an admin or a token with write on "${database}"`,
+      );
+    case 'token':
+      if (tokenAllows(identity.token, 'write', database)) return;
+      throw new AppError(
+        'AUTH_FORBIDDEN',
+        `token "${identity.token.name}" (${identity.token.id}) may not write to database "${database}"`,
+      );
+  }
+}
+
+/**
+ * Read routes whose data is limited to the database named by their `db` parameter. A token with `read` on
+ * one database may call these with that `db`; every other read route (and these without `db`) needs `read`
+ * on `*`, since what it returns spans databases.
+ */
+const DATABASE_SCOPED_READS: ReadonlySet<string> = new Set(['/api/v1/query', '/api/v1/series']);
+
+/**
+ * Tokens pass `requireAuth` only on read-only routes (those open to viewers but not to clients, by GET),
+ * and only for the database they may read. Everything else (user management, publishing) needs a user.
+ */
+function tokenMayRead(token: TokenPrincipal, req: FastifyRequest, roles: readonly Role[]): boolean {
+  if (!roles.includes('viewer') || roles.includes('client')) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const q = req.query as Record<string, unknown> | undefined;
+  const db = q?.db;
+  if (typeof db === 'string' && db !== '' && DATABASE_SCOPED_READS.has(req.routeOptions.url ?? '')) {
+    return tokenAllows(token, 'read', db);
+  }
+  return tokenAllows(token, 'read', '*');
 }
 
 /**
  * A preHandler that requires valid credentials of one of `roles`, unless anonymous access is on and the
- * request carries none.
+ * request carries none. An API token passes only on read-only routes, within its `read` permissions.
  */
 export function requireAuth(auth: Authenticator, roles: readonly Role[]) {
   return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const { username, password } = credentialsOf(req);
-    if (username === undefined) {
-      if (auth.allowAnonymous) {
+    const identity = await authenticate(auth, req, reply);
+    switch (identity.kind) {
+      case 'anonymous':
         req.principal = null;
         return;
+      case 'token':
+        if (!tokenMayRead(identity.token, req, roles)) {
+          throw new AppError(
+            'AUTH_FORBIDDEN',
+            `token "${identity.token.name}" (${identity.token.id}) may not do this: tokens may write, and read the databases they list (GET /api/v1/query and /api/v1/series with db=; other reads need read on *)`,
+          );
+        }
+        req.token = identity.token;
+        return;
+      case 'user': {
+        const { principal } = identity;
+        if (!roles.includes(principal.role)) {
+          throw new AppError(
+            'AUTH_FORBIDDEN',
+            `user "${principal.username}" (role ${principal.role}) may not do this`,
+          );
+        }
+        req.principal = principal;
       }
-      reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
-      throw new AppError('AUTH_REQUIRED', 'credentials required: use HTTP basic auth (or u/p parameters)');
     }
-    const principal = await auth.verify(username, password, req.ip).catch((err: unknown) => {
-      const retry = (err as AppError).details?.retryAfterSeconds;
-      if (typeof retry === 'number') reply.header('Retry-After', String(retry));
-      throw err;
-    });
-    if (!principal) {
-      reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
-      auth.logRefusal(
-        { username, remote: req.ip },
-        'HTTP request refused: bad username or password (AUTH_INVALID)',
-      );
-      throw new AppError('AUTH_INVALID', 'bad username or password');
-    }
-    if (!roles.includes(principal.role)) {
-      throw new AppError(
-        'AUTH_FORBIDDEN',
-        `user "${principal.username}" (role ${principal.role}) may not do this`,
-      );
-    }
-    req.principal = principal;
   };
 }
