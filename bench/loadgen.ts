@@ -75,6 +75,7 @@ async function runLoad(config: LoadConfig, emit: (event: LoadEvent) => void): Pr
     ackedEachSecond: Array.from(perSecond, (n) => n ?? 0),
     publishedTotal: connections.reduce((sum, c) => sum + c.published, 0),
     ackedTotal,
+    badTotal: connections.reduce((sum, c) => sum + c.bad, 0),
     latency: histogram.summary(),
     cpuFraction: (cpu.user + cpu.system) / 1000 / measuredMs,
     errors,

@@ -1,11 +1,13 @@
 import { createConnection, type Socket } from 'node:net';
 import { generate, type Packet, parser } from 'mqtt-packet';
-import type { LoadConfig, Scenario } from './load-protocol.js';
+import { BAD_EVERY, type LoadConfig, type Scenario } from './load-protocol.js';
 
 /** A pre-encoded PUBLISH: only the 2-byte message id changes between sends. */
 interface Template {
   readonly bytes: Buffer;
   readonly idOffset: number;
+  /** A malformed payload (plain-bad), which the server must keep as a dead letter. */
+  readonly bad: boolean;
 }
 
 // Payload variants per connection, so stored values are not all identical (and a decoder cannot shortcut).
@@ -25,6 +27,7 @@ export interface ConnectionHooks {
 export class BenchConnection {
   inflight = 0;
   published = 0;
+  bad = 0;
   private readonly index: number;
   private readonly config: LoadConfig;
   private readonly hooks: ConnectionHooks;
@@ -119,7 +122,8 @@ export class BenchConnection {
     let size = 0;
     const picks: Template[] = [];
     for (let i = 0; i < want; i++) {
-      const template = this.templates[(this.published + i) % VARIANTS] as Template;
+      const template = this.templates[(this.published + i) % this.templates.length] as Template;
+      if (template.bad) this.bad++;
       picks.push(template);
       size += template.bytes.length;
     }
@@ -154,8 +158,12 @@ export class BenchConnection {
 
 function buildTemplates(scenario: Scenario, index: number): Template[] {
   const templates: Template[] = [];
-  for (let v = 0; v < VARIANTS; v++) {
-    const { topic, payload } = message(scenario, index, v);
+  const count = scenario === 'plain-bad' ? BAD_EVERY : VARIANTS;
+  for (let v = 0; v < count; v++) {
+    const bad = scenario === 'plain-bad' && v === BAD_EVERY - 1;
+    const { topic, payload } = bad
+      ? { topic: `sensors/dev-${index}/temp`, payload: `garbage-${v}\u0000{` }
+      : message(scenario === 'plain-bad' ? 'plain' : scenario, index, v % VARIANTS);
     const body = Buffer.from(payload);
     const bytes = generate({
       cmd: 'publish',
@@ -167,7 +175,7 @@ function buildTemplates(scenario: Scenario, index: number): Template[] {
       dup: false,
     });
     // MQTT 3.1.1 PUBLISH: header, remaining length, topic, then the packet id right before the payload.
-    templates.push({ bytes, idOffset: bytes.length - body.length - 2 });
+    templates.push({ bytes, idOffset: bytes.length - body.length - 2, bad });
   }
   return templates;
 }

@@ -1,9 +1,17 @@
 import type { LatencySummary } from './histogram.js';
 
-/** The two payload shapes: seed 000's bare number per topic, and a 3-field JSON object per message. */
-export type Scenario = 'plain' | 'json';
+/**
+ * The payload shapes: seed 000's bare number per topic, a 3-field JSON object per message, and the plain
+ * load with one malformed payload in every BAD_EVERY messages (about 1,000 per 100,000).
+ */
+export type Scenario = 'plain' | 'json' | 'plain-bad';
 
-export const FIELDS_PER_MESSAGE: Record<Scenario, number> = { plain: 1, json: 3 };
+export const SCENARIOS: readonly Scenario[] = ['plain', 'json', 'plain-bad'];
+
+export const FIELDS_PER_MESSAGE: Record<Scenario, number> = { plain: 1, json: 3, 'plain-bad': 1 };
+
+/** In plain-bad, message N of a connection is malformed when N % BAD_EVERY === BAD_EVERY - 1. */
+export const BAD_EVERY = 101;
 
 /** The keys of the json scenario's payload (bench-connection.ts builds it). */
 export const JSON_FIELDS = ['temperature', 'humidity', 'pressure'] as const;
@@ -37,6 +45,8 @@ export interface LoadResult {
   /** Over the whole run, warm-up and drain included: what the store must hold afterwards. */
   readonly publishedTotal: number;
   readonly ackedTotal: number;
+  /** Malformed PUBLISHes sent (plain-bad); they are acknowledged too, and must become dead letters. */
+  readonly badTotal: number;
   readonly latency: LatencySummary;
   /** CPU the load generator used during the window, as a fraction of one core; near 1 means it was the limit. */
   readonly cpuFraction: number;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Scenario } from './load-protocol.js';
+import { SCENARIOS, type Scenario } from './load-protocol.js';
 
 export type Target = 'sensorhub' | 'mosquitto';
 
@@ -51,9 +51,10 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       problems.push(`${name}: "${text}" is not a number in ${min}..${max}`);
     return n;
   };
-  const scenarioText = values.scenarios ?? env.BENCH_SCENARIOS ?? 'plain,json';
+  const scenarioText = values.scenarios ?? env.BENCH_SCENARIOS ?? SCENARIOS.join(',');
   const scenarios = scenarioText.split(',').map((s) => s.trim());
-  for (const s of scenarios) if (s !== 'plain' && s !== 'json') problems.push(`scenarios: unknown "${s}"`);
+  for (const s of scenarios)
+    if (!(SCENARIOS as readonly string[]).includes(s)) problems.push(`scenarios: unknown "${s}"`);
   const targets = (values.targets ?? env.BENCH_TARGETS ?? 'sensorhub,mosquitto')
     .split(',')
     .map((t) => t.trim());

@@ -72,3 +72,21 @@ export class QuerySampler {
     }
   }
 }
+
+/**
+ * How many ING_DECODE dead letters the server holds, polling up to 3 s until `expected` are there (they are
+ * written in batches off the publish path).
+ */
+export async function countDeadLetters(target: QueryTarget, expected: number): Promise<number> {
+  const url = new URL('/api/v1/dead-letters?code=ING_DECODE&limit=1', target.baseUrl);
+  const auth = Buffer.from(`${target.username}:${target.password}`).toString('base64');
+  const deadline = performance.now() + 3000;
+  for (;;) {
+    const res = await fetch(url, { headers: { authorization: `Basic ${auth}` } });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`GET ${url.pathname} → ${res.status}: ${text.slice(0, 300)}`);
+    const total = (JSON.parse(text) as { total: number }).total;
+    if (total >= expected || performance.now() > deadline) return total;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

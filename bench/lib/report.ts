@@ -16,6 +16,9 @@ export interface ScenarioReport {
   readonly queryMaxMs: number | undefined;
   readonly querySamples: number;
   readonly ackedTotal: number;
+  /** Malformed messages sent (plain-bad) and the dead letters the server kept for them. */
+  readonly badTotal: number;
+  readonly deadLetters: number | undefined;
   /** Field values the store holds afterwards, and how many the acked messages carried. */
   readonly storedValues: number | undefined;
   readonly expectedValues: number;
@@ -42,6 +45,7 @@ const COLUMNS: ReadonlyArray<[string, (r: ScenarioReport) => string]> = [
   ],
   ['stored/acked', (r) => (r.storedValues === undefined ? '-' : `${r.storedValues}/${r.expectedValues}`)],
   ['durable', (r) => (r.durable === undefined ? '-' : r.durable ? 'yes' : 'NO')],
+  ['bad/dead letters', (r) => (r.badTotal === 0 ? '-' : `${r.badTotal}/${r.deadLetters ?? '?'}`)],
   ['loadgen CPU', (r) => `${fmt(r.loadgenCpu * 100, 0)}%`],
 ];
 

@@ -12,9 +12,12 @@ import { PresenceTracker } from '../devices/presence.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { buildHttpServer } from '../http/server.js';
 import { WriteBatcher } from '../ingest/batcher.js';
+import { createBlobStore } from '../ingest/blobs/config.js';
 import { DeadLetterWriter } from '../ingest/dead-letters.js';
+import { Forwarder } from '../ingest/forward/forwarder.js';
+import { forwardDeadLetter } from '../ingest/forward/wiring.js';
 import { Ingestor } from '../ingest/ingestor.js';
-import { compileRule, RuleSet } from '../ingest/rules.js';
+import { RulesSource, type RulesStatus } from '../ingest/rules-source.js';
 import { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { WorkerStore } from '../storage/worker/worker-store.js';
@@ -40,6 +43,8 @@ export interface RunningServer {
   readonly store: TimeSeriesStore;
   /** Settles only if the server fails on its own (its store thread died); the caller should stop and exit. */
   readonly failed: Promise<Error>;
+  /** Re-reads the rules (SIGHUP); the running rules stay when the new ones are invalid. */
+  reloadRules(): Promise<RulesStatus>;
   stop(): Promise<void>;
 }
 
@@ -69,7 +74,15 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
 
   try {
     const metrics = new MetricsRegistry();
-    const rules = compileRules(config);
+    const rulesSource = await RulesSource.open({
+      configFile: config.configFile,
+      rulesFile: config.ingest.rulesFile,
+      initialRules: config.ingest.rules,
+      defaultRules: config.ingest.defaultRules,
+      outputs: config.ingest.outputs.map((o) => o.name),
+      logger: logger.child({ ns: 'rules' }),
+    });
+    const rules = rulesSource.rules;
 
     await mkdir(config.dataDir, { recursive: true });
     const store: TimeSeriesStore = new WorkerStore({
@@ -127,13 +140,43 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         [1, 10, 100, 1000, 5000, 20000],
       ),
     });
-    const deadLetters = new DeadLetterWriter(store, logger.child({ ns: 'dead-letters' }));
+    const deadLetters = new DeadLetterWriter(store, logger.child({ ns: 'dead-letters' }), {
+      retentionMs: config.ingest.deadLetterRetention,
+      maxCount: config.ingest.deadLetterMaxCount,
+      maxBytes: config.ingest.deadLetterMaxBytes,
+      nowMicros: () => clock.nowMicros(),
+    });
     deadLetters.start();
     disposers.push(() => deadLetters.stop());
+    let forwarder: Forwarder | undefined;
+    if (config.ingest.outputs.length > 0) {
+      const fwd = new Forwarder({
+        outputs: config.ingest.outputs,
+        dataDir: config.dataDir,
+        logger: logger.child({ ns: 'forward' }),
+        metrics,
+        onDeadLetter: (item, output, code, message) =>
+          deadLetters.add(
+            forwardDeadLetter(item, output, code, message, config.ingest.deadLetterPayloadLimit),
+          ),
+      });
+      // A missing secret fails here, with CFG_INVALID.
+      await fwd.start();
+      // Stopped after the batcher (disposers run in reverse): its final commits are queued first.
+      disposers.push(() => fwd.stop());
+      forwarder = fwd;
+    }
     // Stopped before the dead-letter writer, so refusals from the final flush are still written.
     disposers.push(() => batcher.stop());
 
+    const blobs = createBlobStore(config.blobs, config.dataDir, logger);
+    await blobs.start();
+    disposers.push(() => blobs.stop());
+
     const ingestor = new Ingestor({
+      blobs,
+      forwarder,
+      maxBlobSize: config.blobs.maxSize,
       rules,
       batcher,
       deadLetters,
@@ -148,6 +191,10 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       ),
       points: metrics.counter('sensorhub_ingest_points_total', 'Points committed to the store.'),
     });
+
+    rulesSource.onChange((next) => ingestor.setRules(next));
+    rulesSource.watch();
+    disposers.push(() => rulesSource.close());
 
     const tls = await loadTls(config);
     const source = await createMessageSource(config, {
@@ -197,6 +244,8 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
 
     const http: FastifyInstance = await buildHttpServer({
       logger: logger.child({ ns: 'http' }),
+      ingest: { ingestor, rules: rulesSource, maxPayloadSize: config.ingest.maxPayloadSize },
+      blobs,
       auth,
       devices,
       publish: (topic, payload, qos, retain) => source.publish(topic, payload, qos, retain),
@@ -211,6 +260,12 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       },
       nowMicros: () => clock.nowMicros(),
       maxMqttPacketSize: config.mqtt.maxPacketSize,
+      influxWrite: {
+        batcher,
+        deadLetters,
+        maxPendingPoints: config.ingest.maxPendingPoints,
+        deadLetterPayloadLimit: config.ingest.deadLetterPayloadLimit,
+      },
       tls,
     });
     disposers.push(() => http.close());
@@ -255,6 +310,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       httpPort,
       store,
       failed,
+      reloadRules: () => rulesSource.reload(),
       stop: () => {
         stopping ??= rollback();
         return stopping;
@@ -295,22 +351,4 @@ async function loadTls(config: Config): Promise<{ cert: Buffer; key: Buffer } | 
     );
   }
   return { cert, key };
-}
-
-/** Rule templates are checked before anything starts, and reported like every other config error. */
-function compileRules(config: Config): RuleSet {
-  const errors: string[] = [];
-  config.ingest.rules.forEach((rule, i) => {
-    try {
-      compileRule(rule);
-    } catch (err) {
-      errors.push(`ingest.rules.${i}: ${(err as Error).message}`);
-    }
-  });
-  if (errors.length > 0) {
-    throw new AppError('CFG_INVALID', `invalid configuration:\n  ${errors.join('\n  ')}`, {
-      details: { errors },
-    });
-  }
-  return RuleSet.compile(config.ingest.rules, config.ingest.defaultRules);
 }

@@ -334,6 +334,7 @@ export class EmbeddedBroker {
       topic: packet.topic,
       payload,
       receivedAt,
+      contentType: (packet as { properties?: { contentType?: string } }).properties?.contentType,
     });
     if (!(verdict instanceof Promise)) {
       this.#settle(client, packet, verdict, done);

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 import { certCommand } from './cert.js';
+import { deadLettersCommand } from './dead-letters.js';
 import { deviceCommand } from './device.js';
+import { rulesCommand } from './rules.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
+import { tokenCommand } from './token.js';
 import { userCommand } from './user.js';
 
 const USAGE = `sensorhub — MQTT broker, ingest, time-series store and query API in one program
@@ -14,6 +17,9 @@ Usage:
   sensorhub cert dev [--out DIR] [--host NAME]...   (a self-signed certificate for local TLS)
   sensorhub user list | add NAME | remove NAME | passwd NAME   (users, roles and topic ACLs)
   sensorhub device list | add NAME | remove NAME              (devices: credentials and presence)
+  sensorhub rules test TOPIC PAYLOAD | check                  (what a message becomes under the rules)
+  sensorhub dead-letters list | replay | delete [FILTER]      (rejected messages; replay after a fix)
+  sensorhub token list | create --write DB [--read DB] | revoke ID   (API tokens for InfluxDB-style writes)
   sensorhub help [COMMAND]
 
 Run "sensorhub start --help" for every option with its env var and default.`;
@@ -24,6 +30,9 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   cert: certCommand,
   user: userCommand,
   device: deviceCommand,
+  token: tokenCommand,
+  rules: rulesCommand,
+  'dead-letters': deadLettersCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -43,6 +43,7 @@ export async function loadConfig(sources: ConfigSources): Promise<Config> {
 
   const file = sources.file ?? sources.env.SENSORHUB_CONFIG;
   if (file) {
+    tree.configFile = file;
     let text: string;
     try {
       text = await readFile(file, 'utf8');

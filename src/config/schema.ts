@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { parseByteSize, parseDuration } from '../core/duration.js';
+import { blobStoreSchema } from '../ingest/blobs/config.js';
+import { forwardOutputsSchema } from '../ingest/forward/config.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.union(
@@ -35,28 +37,96 @@ const name = z.string().min(1);
 /** A string that may reference topic variables: `{device}`, `{topic}`, `{0}`, `{-1}`. */
 const template = z.string().min(1);
 
+/**
+ * Where a measurement, tag, field or time comes from: a payload path (`$.temp`, `$.env.h`, `$` for the
+ * whole payload), or a template of topic variables and constants (`{device}`, `plant-1`).
+ */
+const valueExpr = z.string().min(1);
+
+const fieldSpec = z.union([
+  valueExpr,
+  z
+    .object({
+      value: valueExpr,
+      /** Coerce to this type; a value that cannot be is a rejection (ING_MAPPING). */
+      type: z.enum(['float', 'int', 'bool', 'string']).optional(),
+      /** A missing value leaves the field out instead of rejecting the message. */
+      optional: z.boolean().default(false),
+    })
+    .strict(),
+]);
+
+const timeSpec = z.union([
+  valueExpr,
+  z
+    .object({
+      value: valueExpr,
+      format: z.enum(['auto', 'rfc3339', 's', 'ms', 'us', 'ns']).default('auto'),
+    })
+    .strict(),
+]);
+
+const segmentConstraint = z
+  .object({
+    pattern: z.string().optional(),
+    length: z.number().int().nonnegative().optional(),
+    minLength: z.number().int().nonnegative().optional(),
+    maxLength: z.number().int().nonnegative().optional(),
+    enum: z.array(z.string()).optional(),
+  })
+  .strict();
+
 export const ruleSchema = z
   .object({
     name: name,
     topic: z.string().min(1),
-    format: z.enum(['value', 'json', 'auto']).default('auto'),
+    format: z.enum(['value', 'json', 'auto', 'influx', 'binary']).default('auto'),
     database: template.optional(),
-    measurement: template,
-    tags: z.record(name, template).default({}),
+    /** Template or payload path. Optional for `influx` (each line names its measurement). */
+    measurement: valueExpr.optional(),
+    tags: z.record(name, valueExpr).default({}),
     /** Field name for `value` payloads (and for a plain value under `auto`). */
     field: template.default('value'),
+    /** Explicit field selection: name → payload path (or {value, type, optional}). Default: every member. */
+    fields: z.record(name, fieldSpec).optional(),
+    /** Without `fields`: keep only flattened members matching one of these globs (`*`, `?`). */
+    include: z.array(z.string().min(1)).optional(),
+    /** Without `fields`: drop flattened members matching one of these globs. */
+    exclude: z.array(z.string().min(1)).optional(),
+    /** Without `fields`: rename flattened members (old name → new name). */
+    rename: z.record(z.string().min(1), name).optional(),
+    /** Point time from the payload (RFC 3339 or epoch s/ms/us/ns); default: arrival time. */
+    time: timeSpec.optional(),
+    /** Payload path of an array; each element is one reading (paths in fields/tags/time are relative to it). */
+    readings: valueExpr.optional(),
+    /** Unit of line-protocol timestamps (`influx` format). */
+    precision: z.enum(['ns', 'us', 'ms', 's']).default('ns'),
+    /** JSON Schema (inline, or a file path relative to the config file) the payload must validate against. */
+    schema: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+    /** Constraints on named topic wildcards, e.g. seed 002's `client: {length: 10}`. */
+    constraints: z.record(name, segmentConstraint).optional(),
+    /** Blob content type for `binary` when the publisher gives none (default: sniffed from the bytes). */
+    contentType: z.string().optional(),
+    /** Forwarding outputs (names from ingest.outputs) that receive what this rule accepts. */
+    forward: z.array(name).optional(),
     /**
      * What happens to a message this rule matches but cannot decode: `reject` keeps it as a dead letter
      * (and MQTT 5 publishers get reason code 0x99); `skip` lets the broker carry it without storing.
      */
     onError: z.enum(['reject', 'skip']).default('reject'),
   })
-  .strict();
+  .strict()
+  .refine((r) => r.measurement !== undefined || r.format === 'influx', {
+    message: 'measurement is required (except for format influx, where each line names its own)',
+    path: ['measurement'],
+  });
 
 export type RuleConfig = z.output<typeof ruleSchema>;
 
 export const configSchema = z
   .object({
+    /** The YAML file this configuration was read from ('' for none): relative paths in rules resolve from its folder. */
+    configFile: z.string().default(''),
     dataDir: z.string().min(1),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     demo: bool,
@@ -100,12 +170,20 @@ export const configSchema = z
         batchMaxPoints: positiveInt,
         maxPendingPoints: positiveInt,
         deadLetterPayloadLimit: byteSize,
+        rulesFile: z.string(),
+        deadLetterRetention: duration,
+        deadLetterMaxCount: positiveInt,
+        deadLetterMaxBytes: byteSize,
         /** Rules tried in order before the built-in defaults; the first that matches wins. */
         rules: z.array(ruleSchema).default([]),
+        /** Forwarding outputs (HTTP endpoints) that rules name in `forward`; see docs/forwarding.md. */
+        outputs: forwardOutputsSchema.default([]),
         /** Set false to drop the built-in rules (sensors/+device/+sensor, then any topic with a number). */
         defaultRules: bool.default(true),
       })
       .strict(),
+    /** Where `format: binary` payloads go (docs/blobs.md). */
+    blobs: blobStoreSchema.prefault({}),
     query: z.object({ maxPoints: positiveInt }).strict(),
   })
   .strict();

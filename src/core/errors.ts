@@ -21,6 +21,8 @@ export const ERROR_CODES = {
     summary: 'Too many logins are being checked at once; retry in a few seconds.',
   },
   AUTH_INVALID: { status: 401, summary: 'Wrong username, password or token.' },
+  AUTH_BAD_TOKEN: { status: 400, summary: 'A token’s name or permissions are invalid.' },
+  AUTH_TOKEN_NOT_FOUND: { status: 404, summary: 'No API token with this id (never created, or revoked).' },
 
   // Devices
   DEV_EXISTS: { status: 409, summary: 'A device (or user) with this name already exists.' },
@@ -40,6 +42,36 @@ export const ERROR_CODES = {
   },
   ING_TOO_LARGE: { status: 413, summary: 'The payload is larger than ingest.maxPayloadSize.' },
   ING_INVALID_POINT: { status: 400, summary: 'The point has an empty measurement, field name or tag.' },
+  ING_LINE_PROTOCOL: {
+    status: 400,
+    summary:
+      'A body or payload is not valid InfluxDB line protocol; the message names the line and column (HTTP writes keep the other lines).',
+  },
+  ING_SCHEMA: {
+    status: 400,
+    summary:
+      'The payload does not validate against its rule’s JSON Schema; the message lists each violation.',
+  },
+  ING_MAPPING: {
+    status: 400,
+    summary:
+      'A rule’s field, tag, measurement or time could not be taken from the payload (missing, wrong type, bad timestamp).',
+  },
+  ING_TOPIC_CONSTRAINT: {
+    status: 400,
+    summary: 'The topic matched a rule, but a topic level breaks one of the rule’s constraints.',
+  },
+
+  // Forwarding
+  FWD_FAILED: {
+    status: 502,
+    summary: 'A forwarding output refused a delivery for good, or kept failing for longer than its retryFor.',
+  },
+  FWD_QUEUE_FULL: {
+    status: 503,
+    summary:
+      'A forwarding output’s on-disk queue reached queueMaxBytes; the message is kept as a dead letter instead.',
+  },
 
   // Storage
   STO_WRITE_FAILED: {
@@ -51,6 +83,21 @@ export const ERROR_CODES = {
     summary: 'A field was written with a different type (number, boolean, string) than it already has.',
   },
   STO_CLOSED: { status: 503, summary: 'The store is shutting down or not started.' },
+  STO_BUSY: {
+    status: 503,
+    summary: 'Too many points are waiting for commit; the HTTP write was refused before reading it.',
+  },
+
+  // Blobs (binary payloads)
+  BLOB_NOT_FOUND: { status: 404, summary: 'No blob with this key.' },
+  BLOB_WRITE_FAILED: {
+    status: 500,
+    summary: 'The blob store could not store a binary payload; the message was not acknowledged.',
+  },
+  BLOB_READ_FAILED: {
+    status: 500,
+    summary: 'The blob store could not read a blob (I/O error, or the S3 server failed or refused).',
+  },
 
   // Query
   QRY_BAD_PARAM: { status: 400, summary: 'A query parameter is missing or malformed.' },
@@ -60,6 +107,10 @@ export const ERROR_CODES = {
   // HTTP
   HTTP_NOT_FOUND: { status: 404, summary: 'No such route.' },
   HTTP_BAD_REQUEST: { status: 400, summary: 'The request is malformed.' },
+  HTTP_BODY_TOO_LARGE: {
+    status: 413,
+    summary: 'The request body (after gzip decompression) is larger than the endpoint accepts.',
+  },
   INTERNAL: { status: 500, summary: 'An unexpected error; the server log has the details.' },
 } as const satisfies Record<string, { status: number; summary: string }>;
 

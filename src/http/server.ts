@@ -11,17 +11,26 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { MetricsRegistry } from '../core/metrics.js';
 import type { DeviceRegistry } from '../devices/registry.js';
+import type { BlobStore } from '../ingest/blobs/blob-store.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
+import { blobsRoutes } from './plugins/blobs-api.js';
 import { devicesRoutes } from './plugins/devices-api.js';
 import { healthRoutes } from './plugins/health.js';
+import { type InfluxWriteOptions, influxWriteRoutes } from './plugins/influx-write.js';
+import { type IngestRoutesOptions, ingestRoutes } from './plugins/ingest-api.js';
 import { type MqttStreamHandler, mqttWebSocketRoute } from './plugins/mqtt-ws.js';
 import { type Publish, publishRoutes } from './plugins/publish-api.js';
 import { queryRoutes } from './plugins/query-api.js';
+import { tokensRoutes } from './plugins/tokens-api.js';
 import { usersRoutes } from './plugins/users-api.js';
 
 export interface HttpServerOptions {
   readonly logger: Logger;
+  /** Serves what `binary` rules stored. */
+  readonly blobs: BlobStore;
+  /** Ingest over HTTP, rules and dead letters. */
+  readonly ingest: Pick<IngestRoutesOptions, 'ingestor' | 'rules' | 'maxPayloadSize'>;
   readonly auth: Authenticator;
   readonly devices: DeviceRegistry;
   readonly publish: Publish;
@@ -33,6 +42,8 @@ export interface HttpServerOptions {
   readonly isReady: () => { ready: boolean; checks: Record<string, boolean> };
   readonly nowMicros: () => number;
   readonly maxMqttPacketSize: number;
+  /** InfluxDB-compatible writes (POST /write, /api/v2/write); not served when absent. */
+  readonly influxWrite?: Omit<InfluxWriteOptions, 'auth' | 'metrics' | 'nowMicros'>;
   /** Serve HTTPS (and WSS at /mqtt) with this certificate. */
   readonly tls?: { readonly cert: Buffer; readonly key: Buffer } | undefined;
 }
@@ -84,7 +95,23 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   await app.register(healthRoutes, { metrics: opts.metrics, isReady: opts.isReady });
   await app.register(mqttWebSocketRoute, { handler: opts.mqtt });
   await app.register(usersRoutes, { auth: opts.auth });
+  await app.register(tokensRoutes, { auth: opts.auth });
+  if (opts.influxWrite) {
+    await app.register(influxWriteRoutes, {
+      ...opts.influxWrite,
+      auth: opts.auth,
+      metrics: opts.metrics,
+      nowMicros: opts.nowMicros,
+    });
+  }
   await app.register(publishRoutes, { auth: opts.auth, publish: opts.publish });
+  await app.register(blobsRoutes, { auth: opts.auth, blobs: opts.blobs });
+  await app.register(ingestRoutes, {
+    ...opts.ingest,
+    auth: opts.auth,
+    store: opts.store,
+    nowMicros: opts.nowMicros,
+  });
   await app.register(devicesRoutes, { auth: opts.auth, devices: opts.devices });
   await app.register(queryRoutes, {
     auth: opts.auth,

@@ -4,6 +4,15 @@ import type { DeadLetter, TimeSeriesStore } from '../storage/store.js';
 
 const FLUSH_EVERY_MS = 200;
 const MAX_BUFFERED = 10_000;
+const PRUNE_EVERY_MS = 60_000;
+
+export interface DeadLetterLimits {
+  /** Letters older than this are deleted. */
+  readonly retentionMs: number;
+  readonly maxCount: number;
+  readonly maxBytes: number;
+  readonly nowMicros: () => number;
+}
 
 /**
  * Keeps rejected messages. Records are buffered briefly and appended in batches, off the publish path:
@@ -15,16 +24,41 @@ export class DeadLetterWriter {
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #lost = 0;
+  #pruneTimer: NodeJS.Timeout | undefined;
   readonly #failureLog = new LogThrottle(10_000);
 
   constructor(
     private readonly store: TimeSeriesStore,
     private readonly logger: Logger,
+    private readonly limits?: DeadLetterLimits,
   ) {}
 
   start(): void {
     this.#timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
     this.#timer.unref();
+    if (this.limits) {
+      void this.prune();
+      this.#pruneTimer = setInterval(() => void this.prune(), PRUNE_EVERY_MS);
+      this.#pruneTimer.unref();
+    }
+  }
+
+  /** Applies retention and the size caps (oldest first). Returns how many letters were deleted. */
+  async prune(): Promise<number> {
+    const limits = this.limits;
+    if (!limits) return 0;
+    try {
+      const deleted = await this.store.pruneDeadLetters({
+        before: limits.nowMicros() - limits.retentionMs * 1000,
+        maxCount: limits.maxCount,
+        maxBytes: limits.maxBytes,
+      });
+      if (deleted > 0) this.logger.info({ deleted }, 'old dead letters deleted (retention and size cap)');
+      return deleted;
+    } catch (err) {
+      this.logger.warn({ err }, 'could not prune dead letters');
+      return 0;
+    }
   }
 
   add(letter: DeadLetter): void {
@@ -63,6 +97,7 @@ export class DeadLetterWriter {
   }
 
   async stop(): Promise<void> {
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     await this.flush();

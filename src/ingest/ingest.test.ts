@@ -156,6 +156,7 @@ describe('Ingestor with the default rules', () => {
     expect(ingestor.decode(msg('sensors/bathroom/temperature', '21.5'))).toEqual({
       kind: 'points',
       rule: 'default-sensors',
+      forward: [],
       points: [
         {
           database: 'sensorhub',
@@ -203,6 +204,7 @@ describe('Ingestor with the default rules', () => {
           measurement: 'battery',
           tags: { id: '{id}', site: 'north' },
           field: 'value',
+          precision: 'ns',
           onError: 'reject',
         },
       ],
@@ -213,6 +215,7 @@ describe('Ingestor with the default rules', () => {
     expect(bess.decode(msg('/batteries/7/status', '{"soc":81}'))).toEqual({
       kind: 'points',
       rule: 'bess',
+      forward: [],
       points: [
         {
           database: 'bess',

@@ -1,26 +1,18 @@
-import type { ErrorCode } from '../core/errors.js';
+import { AppError, type ErrorCode } from '../core/errors.js';
 import { LogThrottle } from '../core/log-throttle.js';
 import type { Logger } from '../core/logger.js';
 import type { Counter } from '../core/metrics.js';
-import type { EpochMicros, FieldValue, Point } from '../core/point.js';
+import type { Point } from '../core/point.js';
 import type { WriteBatcher } from './batcher.js';
+import { type BlobStore, blobKey } from './blobs/blob-store.js';
 import type { DeadLetterWriter } from './dead-letters.js';
-import { DecodeError, excerpt } from './decoders/decoder.js';
-import type { RuleMatch, RuleSet } from './rules.js';
+import { excerpt } from './decoders/decoder.js';
+import type { Forwarder } from './forward/forwarder.js';
+import { forwardAccepted } from './forward/wiring.js';
+import { type Decoded, decodeMessage, type IngestMessage } from './message-decoder.js';
+import type { RuleSet } from './rules.js';
 
-export interface IngestMessage {
-  readonly source: 'mqtt' | 'http';
-  readonly clientId: string;
-  readonly topic: string;
-  readonly payload: Buffer;
-  /** The points' time (payload timestamps come with timestamp-aware rules). */
-  readonly receivedAt: EpochMicros;
-}
-
-export type Decoded =
-  | { readonly kind: 'points'; readonly rule: string; readonly points: Point[] }
-  | { readonly kind: 'skip' }
-  | { readonly kind: 'reject'; readonly rule: string; readonly code: ErrorCode; readonly message: string };
+export type { Decoded, IngestMessage } from './message-decoder.js';
 
 export type IngestVerdict =
   | { readonly kind: 'stored'; readonly points: number }
@@ -34,6 +26,11 @@ export interface IngestorOptions {
   readonly database: string;
   readonly maxPayloadSize: number;
   readonly deadLetterPayloadLimit: number;
+  /** Where `binary` rules keep payloads; without one, such messages fail (and are not acknowledged). */
+  readonly blobs?: BlobStore;
+  /** Queues what rules with `forward` accept for their outputs. */
+  readonly forwarder?: Forwarder | undefined;
+  readonly maxBlobSize?: number;
   readonly logger: Logger;
   readonly messages: Counter;
   readonly rejected: Counter;
@@ -50,36 +47,31 @@ export class Ingestor {
   readonly #skippedCount: { inc(by?: number): void };
   readonly #failedCount: { inc(by?: number): void };
 
+  #rules: RuleSet;
+
   constructor(private readonly opts: IngestorOptions) {
+    this.#rules = opts.rules;
     this.#storedCount = opts.messages.with({ result: 'stored' });
     this.#skippedCount = opts.messages.with({ result: 'skipped' });
     this.#failedCount = opts.messages.with({ result: 'failed' });
   }
 
+  get rules(): RuleSet {
+    return this.#rules;
+  }
+
+  /** Swaps the rule set (a reload); messages already decoded keep the rules they were decoded with. */
+  setRules(rules: RuleSet): void {
+    this.#rules = rules;
+  }
+
   /** Pure decoding step: what a message would become. Used by ingest() and by tests and tools. */
   decode(msg: IngestMessage): Decoded {
-    const match = this.opts.rules.match(msg.topic, msg.clientId);
-    if (!match) return { kind: 'skip' };
-    const { rule } = match;
-    const reject = (code: ErrorCode, message: string): Decoded =>
-      rule.onError === 'skip' ? { kind: 'skip' } : { kind: 'reject', rule: rule.name, code, message };
-
-    if (msg.payload.length > this.opts.maxPayloadSize) {
-      return reject(
-        'ING_TOO_LARGE',
-        `payload is ${msg.payload.length} bytes; ingest.maxPayloadSize is ${this.opts.maxPayloadSize}`,
-      );
-    }
-    let fields: Record<string, FieldValue>;
-    try {
-      fields = rule.decode(msg.payload, { valueField: rule.field.render(match.vars) });
-    } catch (err) {
-      if (err instanceof DecodeError) return reject(err.code, err.message);
-      throw err;
-    }
-    const point = this.#toPoint(match, fields, msg.receivedAt);
-    if (typeof point === 'string') return reject('ING_INVALID_POINT', point);
-    return { kind: 'points', rule: rule.name, points: [point] };
+    return decodeMessage(this.#rules, msg, {
+      database: this.opts.database,
+      maxPayloadSize: this.opts.maxPayloadSize,
+      ...(this.opts.maxBlobSize === undefined ? {} : { maxBlobSize: this.opts.maxBlobSize }),
+    });
   }
 
   /**
@@ -95,41 +87,93 @@ export class Ingestor {
       case 'reject':
         this.#reject(msg, decoded.rule, decoded.code, decoded.message);
         return { kind: 'rejected', code: decoded.code, message: decoded.message };
-      case 'points':
-        return this.opts.batcher.submit(decoded.points).then(
-          (refused) => {
-            if (refused.length > 0) {
-              const first = refused[0] as (typeof refused)[number];
-              this.#reject(msg, decoded.rule, first.code, first.message);
-              return { kind: 'rejected', code: first.code, message: first.message };
-            }
-            this.#storedCount.inc();
-            this.opts.points.inc(undefined, decoded.points.length);
-            return { kind: 'stored', points: decoded.points.length };
-          },
+      case 'blob':
+        return this.#storeBlob(decoded).then(
+          (points) => this.#commit(msg, decoded.rule, points, decoded.forward),
           (err: unknown) => {
-            // Not a dead letter: the message was refused, not judged bad, and its publisher will re-send it.
             this.#failedCount.inc();
             throw err;
           },
         );
+      case 'points':
+        return this.#commit(msg, decoded.rule, decoded.points, decoded.forward);
     }
   }
 
-  #toPoint(match: RuleMatch, fields: Record<string, FieldValue>, time: EpochMicros): Point | string {
-    const { rule, vars } = match;
-    const measurement = rule.measurement.render(vars);
-    if (measurement === '')
-      return `rule "${rule.name}" produced an empty measurement for topic "${vars.topic}"`;
-    const tags: Record<string, string> = {};
-    for (const [key, template] of rule.tags) {
-      const value = template.render(vars);
-      // As in InfluxDB, a tag with an empty value is simply absent.
-      if (value !== '') tags[key] = value;
+  /** The blob first (durably), then the point that points at it: an acked image is never a dangling key. */
+  async #storeBlob(decoded: Extract<Decoded, { kind: 'blob' }>): Promise<Point[]> {
+    const blobs = this.opts.blobs;
+    if (!blobs) throw new AppError('BLOB_WRITE_FAILED', 'no blob store is configured');
+    const key = blobKey({ ...decoded.point, data: decoded.data, contentType: decoded.contentType });
+    const stored = await blobs.put(key, decoded.data, decoded.contentType);
+    return [
+      {
+        ...decoded.point,
+        fields: {
+          key: stored.key,
+          url: stored.url,
+          size: decoded.data.length,
+          contentType: decoded.contentType,
+        },
+      },
+    ];
+  }
+
+  #commit(
+    msg: IngestMessage,
+    rule: string,
+    points: Point[],
+    forward: readonly string[],
+  ): Promise<IngestVerdict> {
+    return this.opts.batcher.submit(points).then(
+      (refused): IngestVerdict | Promise<IngestVerdict> => {
+        if (refused.length > 0) {
+          const first = refused[0] as (typeof refused)[number];
+          this.#reject(msg, rule, first.code, first.message);
+          return { kind: 'rejected', code: first.code, message: first.message };
+        }
+        const stored = (): IngestVerdict => {
+          this.#storedCount.inc();
+          this.opts.points.inc(undefined, points.length);
+          return { kind: 'stored', points: points.length };
+        };
+        // Acknowledged means stored and queued for forwarding: the ack waits for both.
+        const forwarder = this.opts.forwarder;
+        if (forward.length === 0 || !forwarder) return stored();
+        return forwardAccepted(forwarder, forward, msg, points).then(stored);
+      },
+      (err: unknown) => {
+        // Not a dead letter: the message was refused, not judged bad, and its publisher will re-send it.
+        this.#failedCount.inc();
+        throw err;
+      },
+    );
+  }
+
+  /**
+   * Runs a kept dead letter through the current rules (replay). Unlike ingest(), a message that is still
+   * rejected is not recorded again: it stays the one dead letter it already is.
+   */
+  async reprocess(msg: IngestMessage): Promise<IngestVerdict> {
+    const decoded = this.decode(msg);
+    if (decoded.kind === 'skip') return SKIPPED;
+    if (decoded.kind === 'reject') return { kind: 'rejected', code: decoded.code, message: decoded.message };
+    const points = decoded.kind === 'blob' ? await this.#storeBlob(decoded) : decoded.points;
+    const verdict = await this.storePoints(points);
+    if (verdict.kind === 'stored' && decoded.forward.length > 0 && this.opts.forwarder)
+      await forwardAccepted(this.opts.forwarder, decoded.forward, msg, points);
+    return verdict;
+  }
+
+  /** Commits points that need no rule (a replayed line-protocol write); no dead letter on refusal. */
+  async storePoints(points: Point[]): Promise<IngestVerdict> {
+    const refused = await this.opts.batcher.submit(points);
+    if (refused.length > 0) {
+      const first = refused[0] as (typeof refused)[number];
+      return { kind: 'rejected', code: first.code, message: first.message };
     }
-    if ('' in fields) return 'a field name is empty';
-    const database = rule.database?.render(vars) || this.opts.database;
-    return { database, measurement, tags, fields, time };
+    this.opts.points.inc(undefined, points.length);
+    return { kind: 'stored', points: points.length };
   }
 
   #reject(msg: IngestMessage, rule: string, code: ErrorCode, message: string): void {

@@ -82,7 +82,7 @@ export class SimulatedDevice {
     const { client } = this;
     if (!client) return;
     const { profile, index, rng, qos, count, stats, logger } = this.opts;
-    for (const message of profile.messages(index, this.tick, rng)) {
+    for (const message of profile.messages(index, this.tick, rng, Date.now())) {
       if (count !== undefined && this.sent >= count) break;
       this.sent++;
       stats.published++;

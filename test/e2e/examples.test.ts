@@ -7,7 +7,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import type { QueryResponseDto } from '../../src/contract/api.js';
-import { compileRule } from '../../src/ingest/rules.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { RulesSource } from '../../src/ingest/rules-source.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const run = promisify(execFile);
@@ -19,9 +20,17 @@ describe('examples', () => {
     .map((dir) => join(EXAMPLES, dir, 'sensorhub.yaml'))
     .filter((f) => existsSync(f));
 
-  it.each(configs)('%s is a valid config whose rules compile', async (file) => {
+  it.each(configs)('%s is a valid config whose rules (and rules files, schemas) compile', async (file) => {
     const config = await loadConfig({ file, env: {}, flags: {} });
-    for (const rule of config.ingest.rules) expect(() => compileRule(rule)).not.toThrow();
+    const source = await RulesSource.open({
+      configFile: config.configFile,
+      rulesFile: config.ingest.rulesFile,
+      initialRules: config.ingest.rules,
+      defaultRules: config.ingest.defaultRules,
+      outputs: config.ingest.outputs.map((o) => o.name),
+      logger: silentLogger,
+    });
+    expect(source.status().rules).toBeGreaterThan(0);
   });
 });
 

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { isProfileName, PROFILES, profileNames } from '../../src/simulator/profiles/index.js';
+import {
+  isProfileName,
+  PROFILES,
+  type ProfileName,
+  profileNames,
+} from '../../src/simulator/profiles/index.js';
 import { createRng } from '../../src/simulator/rng.js';
 
-function run(name: 'sensors' | 'pot', device: number, ticks: number, seed = 7) {
+function run(name: ProfileName, device: number, ticks: number, seed = 7) {
   const rng = createRng(seed);
   const out: Array<{ topic: string; payload: string }> = [];
-  for (let tick = 0; tick < ticks; tick++) out.push(...PROFILES[name].messages(device, tick, rng));
+  for (let tick = 0; tick < ticks; tick++)
+    out.push(...PROFILES[name].messages(device, tick, rng, NOW + tick * 1000));
   return out;
 }
+
+const NOW = Date.UTC(2025, 10, 22, 10);
 
 function maxStep(values: number[]): number {
   let max = 0;
@@ -19,7 +27,7 @@ function maxStep(values: number[]): number {
 
 describe('profile table', () => {
   it('is keyed by each profile name', () => {
-    expect(profileNames).toEqual(['sensors', 'pot']);
+    expect(profileNames).toEqual(['sensors', 'pot', 'kpi', 'bess']);
     for (const name of profileNames) expect(PROFILES[name].name).toBe(name);
     expect(isProfileName('pot')).toBe(true);
     expect(isProfileName('toString')).toBe(false);
@@ -75,5 +83,41 @@ describe('pot profile', () => {
       expect(Math.max(...values) - Math.min(...values)).toBeGreaterThan(2000);
       expect(maxStep(values)).toBeLessThan(700);
     }
+  });
+});
+
+describe('kpi profile (seed 002)', () => {
+  it('publishes schema-valid KPI messages on /kpi/engineTemp/<10-character client id>', () => {
+    const messages = run('kpi', 0, 200);
+    for (const m of messages) {
+      expect(m.topic).toBe('/kpi/engineTemp/temp-pub01');
+      const body = JSON.parse(m.payload) as { timestamp: string; value: number; unit: string };
+      expect(Object.keys(body).sort()).toEqual(['timestamp', 'unit', 'value']);
+      expect(body.unit).toBe('°C');
+      expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
+      expect(body.value).toBeGreaterThan(10);
+      expect(body.value).toBeLessThan(100);
+    }
+    expect(JSON.parse((messages[199] as { payload: string }).payload).value).toBeGreaterThan(80);
+  });
+});
+
+describe('bess profile (seed 003)', () => {
+  it('publishes consistent battery status JSON on /batteries/<id>/status', () => {
+    const messages = run('bess', 2, 600);
+    const states = new Set<string>();
+    for (const m of messages) {
+      expect(m.topic).toBe('/batteries/3/status');
+      const b = JSON.parse(m.payload) as Record<string, number | string>;
+      expect(b.soc as number).toBeGreaterThanOrEqual(5);
+      expect(b.soc as number).toBeLessThanOrEqual(100);
+      expect(b.voltage as number).toBeGreaterThan(45);
+      expect(b.voltage as number).toBeLessThan(55);
+      const expected =
+        Math.abs(b.current as number) < 1 ? 'idle' : (b.current as number) > 0 ? 'charging' : 'discharging';
+      expect(b.state).toBe(expected);
+      states.add(b.state as string);
+    }
+    expect(states.size).toBeGreaterThan(1);
   });
 });

@@ -79,6 +79,7 @@ export class ExternalIngest {
           topic: packet.topic,
           payload,
           receivedAt,
+          contentType: packet.properties?.contentType,
         });
         return 0;
       },

@@ -1,13 +1,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
-import type { DeadLetterDto, SeriesListDto } from '../../contract/api.js';
+import type { SeriesListDto } from '../../contract/api.js';
 import { parseDuration } from '../../core/duration.js';
 import { AppError } from '../../core/errors.js';
 import type { Fill } from '../../query/fill.js';
 import type { QueryPlan, QueryService } from '../../query/query-service.js';
 import { parseTimeBound } from '../../query/time-params.js';
 import { AGGREGATE_NAMES } from '../../storage/semantics.js';
-import type { Aggregate, DeadLetter, TimeSeriesStore } from '../../storage/store.js';
+import type { Aggregate, TimeSeriesStore } from '../../storage/store.js';
 import { requireAuth } from '../auth-hook.js';
 
 export interface QueryRoutesOptions {
@@ -90,24 +90,7 @@ export function planFromParams(q: Params, defaultDatabase: string, nowUs: number
   return plan;
 }
 
-function toDeadLetterDto(d: DeadLetter): DeadLetterDto {
-  const text = d.payload.toString('utf8');
-  const isText = Buffer.from(text, 'utf8').equals(d.payload);
-  return {
-    time: new Date(Math.floor(d.time / 1000)).toISOString(),
-    source: d.source,
-    clientId: d.clientId,
-    topic: d.topic,
-    payload: isText ? text : d.payload.toString('base64'),
-    payloadEncoding: isText ? 'utf8' : 'base64',
-    payloadSize: d.payloadSize,
-    rule: d.rule,
-    code: d.code,
-    message: d.message,
-  };
-}
-
-/** The first slice of the REST API: query, series catalog, dead letters. */
+/** The first slice of the REST API: query and series catalog. */
 export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, opts) => {
   app.addHook('preHandler', requireAuth(opts.auth, ['admin', 'viewer']));
 
@@ -125,29 +108,5 @@ export const queryRoutes: FastifyPluginAsync<QueryRoutesOptions> = async (app, o
       ...(measurement === undefined ? {} : { measurement }),
     });
     return { series: series.map((s) => ({ ...s, tags: { ...s.tags }, fields: { ...s.fields } })) };
-  });
-
-  app.get('/api/v1/dead-letters', async (req) => {
-    const q = req.query as Params;
-    const limitText = param(q, 'limit') ?? '100';
-    const limit = Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
-      throw bad('limit must be an integer 1..10000');
-    const sinceText = param(q, 'since');
-    let since: number | undefined;
-    if (sinceText !== undefined) {
-      since = parseTimeBound(sinceText, opts.nowMicros());
-      if (since === undefined)
-        throw bad(`since "${sinceText}" is not RFC 3339, epoch ms, or relative like -1h`);
-    }
-    const topic = param(q, 'topic');
-    const code = param(q, 'code');
-    const letters = await opts.store.listDeadLetters({
-      limit,
-      ...(since === undefined ? {} : { since }),
-      ...(topic === undefined ? {} : { topic }),
-      ...(code === undefined ? {} : { code }),
-    });
-    return { deadLetters: letters.map(toDeadLetterDto) };
   });
 };

@@ -1,9 +1,13 @@
-import type { FieldValue } from '../../core/point.js';
+import type { ErrorCode } from '../../core/errors.js';
+import type { EpochMicros, FieldValue } from '../../core/point.js';
+
+/** The ING_* codes: why a message was rejected. */
+export type IngestErrorCode = Extract<ErrorCode, `ING_${string}`>;
 
 /** A decoder's refusal; `code` is one of the ING_* error codes. */
 export class DecodeError extends Error {
   constructor(
-    readonly code: 'ING_DECODE' | 'ING_NO_FIELDS',
+    readonly code: IngestErrorCode,
     message: string,
   ) {
     super(message);
@@ -14,10 +18,23 @@ export class DecodeError extends Error {
 export interface DecodeContext {
   /** The field a single plain value is stored under (the rule's `field`). */
   readonly valueField: string;
+  /** Unit of timestamps that carry none (line protocol's `precision`); default `ns`. */
+  readonly precision?: 'ns' | 'us' | 'ms' | 's';
 }
 
-/** Turns a payload into fields. Throws DecodeError, and only DecodeError, for bad input. */
-export type Decoder = (payload: Buffer, ctx: DecodeContext) => Record<string, FieldValue>;
+/**
+ * One reading a payload holds. What a reading does not say, the rule fills in: measurement and tags from
+ * the rule's templates (a reading's own tags win over the rule's), time from the arrival time.
+ */
+export interface Reading {
+  readonly measurement?: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly fields: Record<string, FieldValue>;
+  readonly time?: EpochMicros;
+}
+
+/** Turns a payload into readings. Throws DecodeError, and only DecodeError, for bad input. */
+export type Decoder = (payload: Buffer, ctx: DecodeContext) => Reading[];
 
 /** Shows a short, printable excerpt of a payload in an error message. */
 export function excerpt(payload: Buffer, max = 40): string {

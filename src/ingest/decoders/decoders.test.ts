@@ -19,12 +19,12 @@ function decodeErrorOf(fn: () => unknown): DecodeError {
 
 describe('value decoder', () => {
   it('parses numbers as devices print them, and booleans', () => {
-    expect(decodeValue(buf('21.5'), ctx)).toEqual({ value: 21.5 });
-    expect(decodeValue(buf(' -3\n'), ctx)).toEqual({ value: -3 });
-    expect(decodeValue(buf('1e3'), ctx)).toEqual({ value: 1000 });
-    expect(decodeValue(buf('.5'), ctx)).toEqual({ value: 0.5 });
-    expect(decodeValue(buf('TRUE'), ctx)).toEqual({ value: true });
-    expect(decodeValue(buf('false'), { valueField: 'on' })).toEqual({ on: false });
+    expect(decodeValue(buf('21.5'), ctx)).toEqual([{ fields: { value: 21.5 } }]);
+    expect(decodeValue(buf(' -3\n'), ctx)).toEqual([{ fields: { value: -3 } }]);
+    expect(decodeValue(buf('1e3'), ctx)).toEqual([{ fields: { value: 1000 } }]);
+    expect(decodeValue(buf('.5'), ctx)).toEqual([{ fields: { value: 0.5 } }]);
+    expect(decodeValue(buf('TRUE'), ctx)).toEqual([{ fields: { value: true } }]);
+    expect(decodeValue(buf('false'), { valueField: 'on' })).toEqual([{ fields: { on: false } }]);
   });
 
   it('refuses what Number() would wrongly accept', () => {
@@ -45,11 +45,11 @@ describe('json decoder', () => {
         buf('{"t":21.5,"ok":true,"name":"x","n":null,"env":{"h":40,"deep":{"p":1}},"arr":[1,2]}'),
         ctx,
       ),
-    ).toEqual({ t: 21.5, ok: true, env_h: 40, env_deep_p: 1, arr_0: 1, arr_1: 2 });
+    ).toEqual([{ fields: { t: 21.5, ok: true, env_h: 40, env_deep_p: 1, arr_0: 1, arr_1: 2 } }]);
   });
 
   it('takes a bare number as a plain value', () => {
-    expect(decodeJson(buf('42'), ctx)).toEqual({ value: 42 });
+    expect(decodeJson(buf('42'), ctx)).toEqual([{ fields: { value: 42 } }]);
   });
 
   it('rejects invalid JSON, non-objects and objects without fields, with distinct codes', () => {
@@ -85,7 +85,7 @@ describe('json decoder', () => {
 
 describe('auto decoder', () => {
   it('picks json for objects and value otherwise', () => {
-    expect(decodeAuto(buf('  {"a":1}'), ctx)).toEqual({ a: 1 });
-    expect(decodeAuto(buf('7'), ctx)).toEqual({ value: 7 });
+    expect(decodeAuto(buf('  {"a":1}'), ctx)).toEqual([{ fields: { a: 1 } }]);
+    expect(decodeAuto(buf('7'), ctx)).toEqual([{ fields: { value: 7 } }]);
   });
 });

@@ -1,5 +1,5 @@
 import type { FieldValue } from '../../core/point.js';
-import { type DecodeContext, DecodeError, excerpt } from './decoder.js';
+import { type DecodeContext, DecodeError, excerpt, type Reading } from './decoder.js';
 
 // A decimal number as devices print it: optional sign, digits, fraction, exponent. Stricter than Number(),
 // which would also accept '', '0x1f', 'Infinity' and whitespace-only payloads.
@@ -22,12 +22,17 @@ export function parsePlainValue(text: string): FieldValue | undefined {
   }
 }
 
-export function decodeValue(payload: Buffer, ctx: DecodeContext): Record<string, FieldValue> {
+export function decodeValue(payload: Buffer, ctx: DecodeContext): Reading[] {
+  return [{ fields: { [ctx.valueField]: parseValuePayload(payload) } }];
+}
+
+/** A plain-value payload's value; DecodeError (ING_DECODE) when it is not a number or true/false. */
+export function parseValuePayload(payload: Buffer): FieldValue {
   if (payload.length === 0)
     throw new DecodeError('ING_DECODE', 'empty payload; expected a number or true/false');
   const value = parsePlainValue(payload.toString('utf8'));
   if (value === undefined) {
     throw new DecodeError('ING_DECODE', `payload ${excerpt(payload)} is not a number or true/false`);
   }
-  return { [ctx.valueField]: value };
+  return value;
 }

@@ -1,3 +1,5 @@
+import { bessProfile } from './bess.js';
+import { kpiProfile } from './kpi.js';
 import { potProfile } from './pot.js';
 import type { Profile } from './profile.js';
 import { sensorsProfile } from './sensors.js';
@@ -8,6 +10,8 @@ export type { Profile, SimMessage } from './profile.js';
 export const PROFILES = {
   sensors: sensorsProfile,
   pot: potProfile,
+  kpi: kpiProfile,
+  bess: bessProfile,
 } as const satisfies Record<string, Profile>;
 
 export type ProfileName = keyof typeof PROFILES;

@@ -7,10 +7,11 @@ export interface SimMessage {
 
 /**
  * What one kind of device publishes. `messages` is called once per device per interval; `rng` is that
- * device's own seeded generator, so a run with the same seed publishes the same payloads.
+ * device's own seeded generator, so a run with the same seed publishes the same payloads; `nowMs` is the
+ * wall-clock time, for profiles whose payloads carry a timestamp.
  */
 export interface Profile {
   readonly name: string;
   readonly describe: string;
-  messages(deviceIndex: number, tick: number, rng: Rng): SimMessage[];
+  messages(deviceIndex: number, tick: number, rng: Rng, nowMs: number): SimMessage[];
 }
