@@ -235,8 +235,9 @@ async function benchSensorhub(
       byField.set(t.field, (byField.get(t.field) ?? 0) + (counts[i] ?? 0));
     });
     const good = m.load.ackedTotal - m.load.badTotal;
-    // Every malformed message must be kept as a dead letter (they are written in batches: wait a moment).
-    const deadLetters = m.load.badTotal > 0 ? await countDeadLetters(api, m.load.badTotal) : 0;
+    // Every malformed message must be kept as a dead letter, and nothing else may be rejected (dead letters
+    // are written in batches: wait a moment for them).
+    const deadLetters = await countDeadLetters(api, m.load.badTotal);
     const durable =
       byField.size === FIELDS_PER_MESSAGE[scenario] &&
       [...byField.values()].every((n) => n >= good) &&

@@ -45,7 +45,7 @@ const COLUMNS: ReadonlyArray<[string, (r: ScenarioReport) => string]> = [
   ],
   ['stored/acked', (r) => (r.storedValues === undefined ? '-' : `${r.storedValues}/${r.expectedValues}`)],
   ['durable', (r) => (r.durable === undefined ? '-' : r.durable ? 'yes' : 'NO')],
-  ['bad/dead letters', (r) => (r.badTotal === 0 ? '-' : `${r.badTotal}/${r.deadLetters ?? '?'}`)],
+  ['bad/dead letters', (r) => (r.deadLetters === undefined ? '-' : `${r.badTotal}/${r.deadLetters}`)],
   ['loadgen CPU', (r) => `${fmt(r.loadgenCpu * 100, 0)}%`],
 ];
 

@@ -20,18 +20,28 @@ interface Submission {
   readonly reject: (err: unknown) => void;
 }
 
+/** Transactions handed to the store at once. The store runs them one after another, in order. */
+const MAX_IN_FLIGHT = 2;
+
 /**
  * Group commit. Points submitted while a commit is running wait and go into the next transaction together,
  * so at low load a point commits almost at once and at high load the batches grow by themselves.
  * `submit` resolves only after the transaction holding its points has committed: acknowledged means stored.
+ *
+ * Pipelining: when at least half a batch is waiting while one commits, it is handed to the store at once
+ * (the store runs transactions in order), so the store thread starts the next transaction the moment the
+ * last one commits instead of waiting a round trip for it. Below that, points wait and group.
  *
  * Back-pressure: when more than maxPendingPoints wait, `submit` first waits for room; the broker awaits it
  * before reading more from that connection, so a fast publisher is slowed by TCP, not buffered in memory.
  */
 export class WriteBatcher {
   #queue: Submission[] = [];
+  /** Points submitted and not yet committed (queued or being written): what back-pressure counts. */
   #queuedPoints = 0;
-  #writing: Promise<void> | undefined;
+  /** Points queued and not yet handed to the store. */
+  #waitingPoints = 0;
+  readonly #writing = new Set<Promise<void>>();
   #scheduled = false;
   #stopped = false;
   readonly #roomWaiters: Array<() => void> = [];
@@ -63,15 +73,16 @@ export class WriteBatcher {
     return new Promise<RefusedPoint[]>((resolve, reject) => {
       this.#queue.push({ points, resolve, reject });
       this.#queuedPoints += points.length;
+      this.#waitingPoints += points.length;
       this.#schedule();
     });
   }
 
   /** Commits everything queued so far. */
   async flush(): Promise<void> {
-    while (this.#queue.length > 0 || this.#writing !== undefined) {
-      if (this.#writing !== undefined) await this.#writing;
-      else this.#startWrite();
+    while (this.#queue.length > 0 || this.#writing.size > 0) {
+      if (this.#queue.length > 0 && this.#writing.size < MAX_IN_FLIGHT) this.#startWrite();
+      else await Promise.race(this.#writing);
     }
   }
 
@@ -83,13 +94,19 @@ export class WriteBatcher {
   }
 
   #schedule(): void {
-    if (this.#scheduled || this.#writing !== undefined) return;
+    if (this.#scheduled || !this.#mayStart()) return;
     this.#scheduled = true;
     // setImmediate lets every packet parsed from the same socket reads join this batch.
     setImmediate(() => {
       this.#scheduled = false;
-      if (this.#writing === undefined) this.#startWrite();
+      if (this.#mayStart()) this.#startWrite();
     });
+  }
+
+  #mayStart(): boolean {
+    if (this.#queue.length === 0) return false;
+    if (this.#writing.size === 0) return true;
+    return this.#writing.size < MAX_IN_FLIGHT && this.#waitingPoints * 2 >= this.opts.maxBatchPoints;
   }
 
   #startWrite(): void {
@@ -104,12 +121,14 @@ export class WriteBatcher {
     const batch = n === this.#queue.length ? this.#queue : this.#queue.slice(0, n);
     this.#queue = n === this.#queue.length ? [] : this.#queue.slice(n);
     if (batch.length === 0) return;
-    this.#writing = this.#commit(batch, count).finally(() => {
+    this.#waitingPoints -= count;
+    const writing: Promise<void> = this.#commit(batch, count).finally(() => {
       this.#queuedPoints -= count;
-      this.#writing = undefined;
+      this.#writing.delete(writing);
       this.#wakeWaiters();
       if (this.#queue.length > 0) this.#schedule();
     });
+    this.#writing.add(writing);
   }
 
   async #commit(batch: Submission[], count: number): Promise<void> {

@@ -62,6 +62,40 @@ describe('WriteBatcher', () => {
     await batcher.stop();
   });
 
+  it('hands a second batch to the store while one commits once half a batch waits, and commits in order', async () => {
+    const store = new GatedStore();
+    await store.start();
+    let open!: () => void;
+    store.gate = new Promise((r) => {
+      open = r;
+    });
+    const batcher = new WriteBatcher({
+      store,
+      maxBatchPoints: 4,
+      maxPendingPoints: 100,
+      logger: silentLogger,
+    });
+    const done: string[] = [];
+    const first = batcher.submit([point(1)]).then(() => done.push('first'));
+    await new Promise((r) => setImmediate(r));
+    // One point waiting is less than half a batch: it waits for the commit in progress, to group.
+    const second = batcher.submit([point(2)]).then(() => done.push('second'));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(store.batches).toEqual([1]);
+    // A second point makes half a batch: handed over at once, queued behind the first in the store.
+    const third = batcher.submit([point(3)]).then(() => done.push('third'));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(store.batches).toEqual([1, 2]);
+    expect(done).toEqual([]);
+    open();
+    await Promise.all([first, second, third]);
+    expect(done).toEqual(['first', 'second', 'third']);
+    const all = await store.query(q());
+    expect(all.series.flatMap((x) => x.value).sort()).toEqual([1, 2, 3]);
+  });
+
   it('applies back-pressure: a submit waits while maxPendingPoints are queued', async () => {
     const store = new GatedStore();
     await store.start();
