@@ -12,6 +12,11 @@ export interface BatcherOptions {
   readonly logger: Logger;
   readonly commitSeconds?: Histogram;
   readonly batchPoints?: Histogram;
+  /**
+   * Called with every committed batch (refused points left out), in commit order, before the submitters'
+   * promises resolve: the live stream that alerts evaluate. Must be fast and must not throw.
+   */
+  readonly onCommitted?: (points: readonly Point[]) => void;
 }
 
 interface Submission {
@@ -142,6 +147,7 @@ export class WriteBatcher {
       let offset = 0;
       let r = 0;
       const refused = [...outcome.refused].sort((a, b) => a.index - b.index);
+      if (this.opts.onCommitted) this.#notify(points, refused);
       for (const s of batch) {
         const mine: RefusedPoint[] = [];
         const end = offset + s.points.length;
@@ -161,6 +167,19 @@ export class WriteBatcher {
         );
       }
       for (const s of batch) s.reject(err);
+    }
+  }
+
+  /** A listener's failure is logged, never turned into a failed commit: the batch is stored. */
+  #notify(points: readonly Point[], refused: readonly RefusedPoint[]): void {
+    try {
+      if (refused.length === 0) this.opts.onCommitted?.(points);
+      else {
+        const out = new Set(refused.map((r) => r.index));
+        this.opts.onCommitted?.(points.filter((_, i) => !out.has(i)));
+      }
+    } catch (err) {
+      this.opts.logger.error({ err }, 'a listener of committed points failed');
     }
   }
 

@@ -27,7 +27,7 @@ function maxStep(values: number[]): number {
 
 describe('profile table', () => {
   it('is keyed by each profile name', () => {
-    expect(profileNames).toEqual(['sensors', 'pot', 'kpi', 'bess']);
+    expect(profileNames).toEqual(['sensors', 'pot', 'pot-sweep', 'kpi', 'bess']);
     for (const name of profileNames) expect(PROFILES[name].name).toBe(name);
     expect(isProfileName('pot')).toBe(true);
     expect(isProfileName('toString')).toBe(false);
@@ -119,5 +119,18 @@ describe('bess profile (seed 003)', () => {
       states.add(b.state as string);
     }
     expect(states.size).toBeGreaterThan(1);
+  });
+});
+
+describe('pot-sweep profile (seed 001, for alerts)', () => {
+  it('turns the knob end to end and back every 60 readings', () => {
+    const values = run('pot-sweep', 0, 120).map((m) => Number(m.payload));
+    expect(Math.min(...values)).toBeLessThan(300);
+    expect(Math.max(...values)).toBeGreaterThan(3800);
+    // Above 3000 for a stretch in each cycle, below 2500 for a stretch: a threshold alert fires and recovers.
+    const high = values.map((v) => v > 3000);
+    const rises = high.filter((h, i) => h && !high[i - 1]).length;
+    expect(rises).toBe(2);
+    expect(maxStep(values)).toBeLessThan(150);
   });
 });

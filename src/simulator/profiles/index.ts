@@ -1,6 +1,7 @@
 import { bessProfile } from './bess.js';
 import { kpiProfile } from './kpi.js';
 import { potProfile } from './pot.js';
+import { potSweepProfile } from './pot-sweep.js';
 import type { Profile } from './profile.js';
 import { sensorsProfile } from './sensors.js';
 
@@ -10,6 +11,7 @@ export type { Profile, SimMessage } from './profile.js';
 export const PROFILES = {
   sensors: sensorsProfile,
   pot: potProfile,
+  'pot-sweep': potSweepProfile,
   kpi: kpiProfile,
   bess: bessProfile,
 } as const satisfies Record<string, Profile>;
