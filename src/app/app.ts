@@ -74,14 +74,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
 
   try {
     const metrics = new MetricsRegistry();
-    const rulesSource = await RulesSource.open({
-      configFile: config.configFile,
-      rulesFile: config.ingest.rulesFile,
-      initialRules: config.ingest.rules,
-      defaultRules: config.ingest.defaultRules,
-      outputs: config.ingest.outputs.map((o) => o.name),
-      logger: logger.child({ ns: 'rules' }),
-    });
+    const rulesSource = await RulesSource.fromConfig(config, logger.child({ ns: 'rules' }));
     const rules = rulesSource.rules;
 
     await mkdir(config.dataDir, { recursive: true });

@@ -54,14 +54,7 @@ export async function rulesCommand(argv: string[]): Promise<number> {
       env: process.env,
       flags: { rules: values.rules },
     });
-    source = await RulesSource.open({
-      configFile: config.configFile,
-      rulesFile: config.ingest.rulesFile,
-      initialRules: config.ingest.rules,
-      defaultRules: config.ingest.defaultRules,
-      outputs: config.ingest.outputs.map((o) => o.name),
-      logger: silentLogger,
-    });
+    source = await RulesSource.fromConfig(config, silentLogger);
   } catch (err) {
     if (!isAppError(err)) throw err;
     process.stderr.write(`${err.message}\n`);

@@ -1,36 +1,12 @@
 import { z } from 'zod';
-import { parseByteSize, parseDuration } from '../core/duration.js';
+import { bool, byteSize, duration } from './zod-types.js';
+
+export { duration } from './zod-types.js';
+
 import { blobStoreSchema } from '../ingest/blobs/config.js';
 import { forwardOutputsSchema } from '../ingest/forward/config.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
-const bool = z.union(
-  [
-    z.boolean(),
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'])
-      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  ],
-  { error: 'expected true or false' },
-);
-const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const n = parseByteSize(v);
-  if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 256KiB, 1MB, 4096)` });
-    return z.NEVER;
-  }
-  return n;
-});
-export const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const n = parseDuration(v);
-  if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 10s, 5m)` });
-    return z.NEVER;
-  }
-  return n;
-});
 const positiveInt = z.coerce.number().int().positive();
 const name = z.string().min(1);
 

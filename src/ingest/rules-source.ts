@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type RuleConfig, ruleSchema } from '../config/schema.js';
+import { type Config, type RuleConfig, ruleSchema } from '../config/schema.js';
 import { AppError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { compileRule, RuleSet } from './rules.js';
@@ -62,6 +62,18 @@ export class RulesSource {
       });
     }
     return new RulesSource(opts, ruleSet, count);
+  }
+
+  /** The rules a loaded configuration names: its rules file, its `ingest.rules`, its outputs. */
+  static fromConfig(config: Config, logger: Logger): Promise<RulesSource> {
+    return RulesSource.open({
+      configFile: config.configFile,
+      rulesFile: config.ingest.rulesFile,
+      initialRules: config.ingest.rules,
+      defaultRules: config.ingest.defaultRules,
+      outputs: config.ingest.outputs.map((o) => o.name),
+      logger,
+    });
   }
 
   get rules(): RuleSet {

@@ -22,14 +22,7 @@ describe('examples', () => {
 
   it.each(configs)('%s is a valid config whose rules (and rules files, schemas) compile', async (file) => {
     const config = await loadConfig({ file, env: {}, flags: {} });
-    const source = await RulesSource.open({
-      configFile: config.configFile,
-      rulesFile: config.ingest.rulesFile,
-      initialRules: config.ingest.rules,
-      defaultRules: config.ingest.defaultRules,
-      outputs: config.ingest.outputs.map((o) => o.name),
-      logger: silentLogger,
-    });
+    const source = await RulesSource.fromConfig(config, silentLogger);
     expect(source.status().rules).toBeGreaterThan(0);
   });
 });

@@ -9,13 +9,13 @@ import type { MetricsRegistry } from '../../core/metrics.js';
 import type { Point } from '../../core/point.js';
 import type { WriteBatcher } from '../../ingest/batcher.js';
 import type { DeadLetterWriter } from '../../ingest/dead-letters.js';
-import { escapeName, escapeString } from '../../ingest/line-protocol/escape.js';
 import {
   type LineError,
   type LpPoint,
   type Precision,
   parseLineProtocol,
 } from '../../ingest/line-protocol/parse.js';
+import { formatLineProtocol } from '../../ingest/line-protocol/serialize.js';
 import { LINE_PROTOCOL_RULE, V1_PRECISIONS, V2_PRECISIONS } from '../../ingest/line-protocol/write-api.js';
 import type { RefusedPoint } from '../../storage/store.js';
 import { authenticate, type Identity, requireWrite } from '../auth-hook.js';
@@ -61,15 +61,6 @@ const LISTED_ERRORS = 10;
 const MAX_DATABASE_LENGTH = 255;
 const CONTROL = /\p{Cc}/u;
 const RULE = LINE_PROTOCOL_RULE;
-const MICROS_PER: Readonly<Record<Precision, number>> = {
-  ns: 0.001,
-  us: 1,
-  u: 1,
-  ms: 1_000,
-  s: 1_000_000,
-  m: 60_000_000,
-  h: 3_600_000_000,
-};
 
 function last(q: Query, name: string): string | undefined {
   const v = q[name];
@@ -412,27 +403,14 @@ function readBody(
   });
 }
 
-/** A point as a line of line protocol, its time in the request's precision (for dead letters). */
+/**
+ * A refused point as a line of line protocol, its time in the request's precision (for its dead letter).
+ * A point the serializer cannot write (it came from a line, so this should not happen) is kept as JSON.
+ */
 function formatLine(p: LpPoint, precision: Precision): string {
-  let line = escapeName(p.measurement, false);
-  for (const k in p.tags) line += `,${escapeName(k, true)}=${escapeName(p.tags[k] as string, true)}`;
-  let sep = ' ';
-  for (const k in p.fields) {
-    const v = p.fields[k];
-    const text =
-      typeof v === 'string'
-        ? `"${escapeString(v)}"`
-        : typeof v === 'boolean'
-          ? String(v)
-          : `${v}${p.intFields?.[k] ?? ''}`;
-    line += `${sep}${escapeName(k, true)}=${text}`;
-    sep = ',';
+  try {
+    return formatLineProtocol(p, precision);
+  } catch {
+    return JSON.stringify(p);
   }
-  if (p.time !== undefined) {
-    line +=
-      precision === 'ns'
-        ? ` ${p.time === 0 ? 0 : `${p.time}000`}`
-        : ` ${Math.floor(p.time / MICROS_PER[precision])}`;
-  }
-  return line;
 }

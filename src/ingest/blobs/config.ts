@@ -1,31 +1,11 @@
 import { join } from 'node:path';
 import { z } from 'zod';
-import { parseByteSize } from '../../core/duration.js';
+import { bool, byteSize } from '../../config/zod-types.js';
 import type { Logger } from '../../core/logger.js';
 import { type BlobStore, isValidBlobKey } from './blob-store.js';
 import { FsBlobStore } from './fs-blob-store.js';
 import { S3BlobStore } from './s3-blob-store.js';
 import { loadS3Credentials } from './s3-credentials.js';
-
-// The same shapes as src/config/schema.ts, whose helpers are not exported.
-const bool = z.union(
-  [
-    z.boolean(),
-    z
-      .enum(['true', 'false', '1', '0', 'yes', 'no'])
-      .transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  ],
-  { error: 'expected true or false' },
-);
-const byteSize = z.union([z.number().int().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const n = parseByteSize(v);
-  if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 256KiB, 1MB, 4096)` });
-    return z.NEVER;
-  }
-  return n;
-});
 
 export const DEFAULT_BLOB_MAX_SIZE = 16 * 1024 * 1024;
 

@@ -88,7 +88,7 @@ describe('forwardOutputSchema', () => {
       'timeout: "soon" is not a duration (e.g. 500ms, 10s, 5m)',
     ]);
     expect(issues({ name: 'a', url: 'http://x/', queueMaxBytes: 'lots' })).toEqual([
-      'queueMaxBytes: "lots" is not a size (e.g. 64MiB, 500MB, 1048576)',
+      'queueMaxBytes: "lots" is not a size (e.g. 256KiB, 1MB, 4096)',
     ]);
     expect(issues({ name: 'a', url: 'http://x/', backoffInitial: '10s', backoffMax: '1s' })).toEqual([
       'backoffMax: backoffMax must be at least backoffInitial',

@@ -1,20 +1,5 @@
 import { z } from 'zod';
-import { parseByteSize, parseDuration } from '../../core/duration.js';
-
-/**
- * The same as `duration` in src/config/schema.ts, message included. Not imported from there: schema.ts
- * imports this file for `ingest.outputs`, and the cycle would leave `duration` undefined while this
- * module initialises.
- */
-const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const n = parseDuration(v);
-  if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 10s, 5m)` });
-    return z.NEVER;
-  }
-  return n;
-});
+import { byteSize, duration } from '../../config/zod-types.js';
 
 /**
  * One forwarding output: where a rule's accepted messages go on to, in which format, and how hard to try.
@@ -27,15 +12,7 @@ const outputName = z
     'an output name is 1-64 letters, digits, "_", "." or "-", starting with a letter or digit',
   );
 
-const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const n = parseByteSize(v);
-  if (n === undefined || n <= 0) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 64MiB, 500MB, 1048576)` });
-    return z.NEVER;
-  }
-  return n;
-});
+const positiveSize = byteSize.refine((n) => n > 0, { message: 'must be more than 0 bytes' });
 
 const url = z.string().transform((v, ctx) => {
   if (!URL.canParse(v)) {
@@ -152,7 +129,7 @@ export const forwardOutputSchema = z
       .pipe(z.number().positive({ error: 'backoffInitial must be more than 0' }))
       .default(1000),
     backoffMax: duration.default(300_000),
-    queueMaxBytes: byteSize.default(64 * 1024 * 1024),
+    queueMaxBytes: positiveSize.default(64 * 1024 * 1024),
   })
   .strict()
   .refine((o) => o.backoffMax >= o.backoffInitial, {

@@ -8,8 +8,8 @@ export type Precision = 'ns' | 'us' | 'u' | 'ms' | 's' | 'm' | 'h';
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
-/** Microseconds per unit, for the units coarser than a microsecond. */
-const MICROS_PER_UNIT: Readonly<Record<Precision, number>> = {
+/** Microseconds per unit, for the units coarser than a microsecond (ns: 0, handled apart). */
+export const MICROS_PER_UNIT: Readonly<Record<Precision, number>> = {
   ns: 0,
   us: 1,
   u: 1,

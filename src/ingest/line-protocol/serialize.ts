@@ -6,18 +6,8 @@
 import { AppError } from '../../core/errors.js';
 import type { FieldValue } from '../../core/point.js';
 import { escapeName, escapeString } from './escape.js';
-import { INT64_MAX_DIGITS, type Precision, UINT64_MAX_DIGITS } from './numbers.js';
+import { INT64_MAX_DIGITS, MICROS_PER_UNIT, type Precision, UINT64_MAX_DIGITS } from './numbers.js';
 import type { LpPoint } from './types.js';
-
-const MICROS_PER_UNIT: Readonly<Record<Precision, number>> = {
-  ns: 0,
-  us: 1,
-  u: 1,
-  ms: 1_000,
-  s: 1_000_000,
-  m: 60_000_000,
-  h: 3_600_000_000,
-};
 
 const INT64_LIMIT = 2 ** 63;
 const UINT64_LIMIT = 2 ** 64;
