@@ -77,7 +77,7 @@ describe('forwardOutputSchema', () => {
 
   it('says what is wrong with each bad value', () => {
     expect(issues({ name: 'a', url: 'mqtt://broker:1883' })).toEqual([
-      'url: only http:// and https:// URLs can be forwarded to, not mqtt:',
+      'url: the URL must be http:// or https://, not mqtt:',
     ]);
     expect(issues({ name: 'a', url: 'not a url' })).toEqual([
       'url: "not a url" is not a URL (e.g. https://api.example.com/ingest)',

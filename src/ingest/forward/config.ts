@@ -1,5 +1,8 @@
 import { z } from 'zod';
+import { headerName, headerValue, httpAuthSchema, httpUrl } from '../../config/http-client.js';
 import { byteSize, duration } from '../../config/zod-types.js';
+
+export type { SecretSource } from '../../config/http-client.js';
 
 /**
  * One forwarding output: where a rule's accepted messages go on to, in which format, and how hard to try.
@@ -14,99 +17,7 @@ const outputName = z
 
 const positiveSize = byteSize.refine((n) => n > 0, { message: 'must be more than 0 bytes' });
 
-const url = z.string().transform((v, ctx) => {
-  if (!URL.canParse(v)) {
-    ctx.addIssue({ code: 'custom', message: `"${v}" is not a URL (e.g. https://api.example.com/ingest)` });
-    return z.NEVER;
-  }
-  const u = new URL(v);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-    ctx.addIssue({
-      code: 'custom',
-      message: `only http:// and https:// URLs can be forwarded to, not ${u.protocol}`,
-    });
-    return z.NEVER;
-  }
-  if (u.username !== '' || u.password !== '') {
-    // Secrets never sit inline in the config: it is copied, logged and committed to repositories.
-    ctx.addIssue({
-      code: 'custom',
-      message: 'credentials in the URL are not allowed; use auth.basic with passwordEnv or passwordFile',
-    });
-    return z.NEVER;
-  }
-  return u.href;
-});
-
-/** An HTTP header name (RFC 9110 token) and a value without line breaks. */
-const headerName = z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'not a valid HTTP header name');
-const headerValue = z
-  .string()
-  .regex(/^[^\r\n\0]*$/, 'a header value cannot contain line breaks')
-  // Line breaks are reported by the check above alone.
-  .regex(
-    /^[\t\r\n\0\x20-\x7e\x80-\xff]*$/,
-    'a header value can only hold printable ASCII and Latin-1 characters',
-  );
-
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'not an environment variable name');
-const filePath = z.string().min(1);
-
-/** Where a secret comes from: an environment variable or a file (e.g. a Docker or Kubernetes secret). */
-export type SecretSource = { readonly env: string } | { readonly file: string };
-
-function secretFrom(env: string | undefined, file: string | undefined): SecretSource {
-  return env !== undefined ? { env } : { file: file as string };
-}
-
-const noInline = (what: string) =>
-  z.never({ error: `secrets are never written inline; use ${what}Env or ${what}File` }).optional();
-
-const basicAuth = z
-  .object({
-    username: z
-      .string()
-      .min(1)
-      .regex(/^[^:\r\n]*$/, 'a basic-auth username cannot contain ":"'),
-    passwordEnv: envName.optional(),
-    passwordFile: filePath.optional(),
-    password: noInline('password'),
-  })
-  .strict()
-  .refine((b) => (b.passwordEnv === undefined) !== (b.passwordFile === undefined), {
-    message: 'set exactly one of passwordEnv and passwordFile',
-  })
-  .transform((b) => ({
-    type: 'basic' as const,
-    username: b.username,
-    password: secretFrom(b.passwordEnv, b.passwordFile),
-  }));
-
-const bearerAuth = z
-  .object({
-    tokenEnv: envName.optional(),
-    tokenFile: filePath.optional(),
-    token: noInline('token'),
-    /** `Token` is what InfluxDB 2 expects (`Authorization: Token <token>`). */
-    scheme: z.enum(['Bearer', 'Token']).default('Bearer'),
-  })
-  .strict()
-  .refine((b) => (b.tokenEnv === undefined) !== (b.tokenFile === undefined), {
-    message: 'set exactly one of tokenEnv and tokenFile',
-  })
-  .transform((b) => ({
-    type: 'bearer' as const,
-    scheme: b.scheme,
-    token: secretFrom(b.tokenEnv, b.tokenFile),
-  }));
-
-const auth = z
-  .object({ basic: basicAuth.optional(), bearer: bearerAuth.optional() })
-  .strict()
-  .refine((a) => (a.basic === undefined) !== (a.bearer === undefined), {
-    message: 'set exactly one of auth.basic and auth.bearer',
-  })
-  .transform((a) => (a.basic ?? a.bearer) as NonNullable<typeof a.basic | typeof a.bearer>);
+const url = httpUrl('https://api.example.com/ingest');
 
 export const forwardOutputSchema = z
   .object({
@@ -116,7 +27,7 @@ export const forwardOutputSchema = z
     format: z.enum(['json', 'line', 'raw']).default('json'),
     method: z.enum(['POST', 'PUT']).default('POST'),
     headers: z.record(headerName, headerValue).default({}),
-    auth: auth.optional(),
+    auth: httpAuthSchema.optional(),
     /** Most items (points for json/line, messages for raw) per request. */
     batchMaxItems: z.coerce.number().int().min(1).max(100_000).default(500),
     /** How long the first queued item waits for others to fill its batch. */
