@@ -2,12 +2,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
+import { AlertService } from '../alerts/service.js';
 import { Authenticator } from '../auth/authenticator.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics.js';
+import type { Point } from '../core/point.js';
 import { PresenceTracker } from '../devices/presence.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { buildHttpServer } from '../http/server.js';
@@ -117,8 +119,12 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       await devices.saveLastSeen();
     });
 
+    // Alerts evaluate every committed batch; the service is created once the broker exists (its actions
+    // publish), so the batcher calls through this late-bound hook.
+    let observeCommitted: (points: readonly Point[]) => void = () => {};
     const batcher = new WriteBatcher({
       store,
+      onCommitted: (points) => observeCommitted(points),
       maxBatchPoints: config.ingest.batchMaxPoints,
       maxPendingPoints: config.ingest.maxPendingPoints,
       logger: logger.child({ ns: 'ingest' }),
@@ -202,9 +208,29 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       observer: {
         connected: (name) => devices.isDevice(name) && presence.connected(name),
         published: (name) => devices.isDevice(name) && presence.seen(name),
-        disconnected: (name) => devices.isDevice(name) && presence.disconnected(name),
+        disconnected: (name) => {
+          if (!devices.isDevice(name)) return;
+          presence.disconnected(name);
+          // The device's last connection closed: its alerts get the no-data treatment at once.
+          if (!presence.of(name).online) alerts?.deviceOffline(name);
+        },
       },
     });
+
+    const alerts = new AlertService({
+      store,
+      writeHistory: (points) => batcher.submit(points),
+      publish: (topic, payload, qos, retain) => source.publish(topic, payload, qos, retain),
+      clock,
+      logger: logger.child({ ns: 'alerts' }),
+      metrics,
+      provisioned: config.alerts.rules,
+      database: config.ingest.database,
+      historyDatabase: config.alerts.historyDatabase,
+    });
+    // A missing webhook secret or an invalid stored rule stops the start here, with CFG_INVALID.
+    await alerts.start();
+    observeCommitted = (points) => alerts.observe(points);
 
     metrics.gauge('sensorhub_mqtt_clients_connected', 'Connected MQTT clients.', () =>
       source.connectedClients(),
@@ -238,6 +264,8 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     const http: FastifyInstance = await buildHttpServer({
       logger: logger.child({ ns: 'http' }),
       ingest: { ingestor, rules: rulesSource, maxPayloadSize: config.ingest.maxPayloadSize },
+      alerts,
+      hooks: config.alerts.hooks,
       blobs,
       auth,
       devices,
@@ -267,9 +295,11 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     const httpPort = typeof httpAddress === 'object' && httpAddress ? httpAddress.port : config.http.port;
 
     await source.start();
-    // Disposers run in reverse: intake stops, pending publishes commit and are acknowledged (flush), and
-    // only then do client connections close.
+    // Disposers run in reverse: intake stops, pending publishes commit and are acknowledged (flush), alerts
+    // evaluate them, save their state and finish their actions' deliveries (over MQTT too), and only then
+    // do client connections close.
     disposers.push(() => source.stop());
+    disposers.push(() => alerts.stop());
     disposers.push(() => batcher.flush());
     disposers.push(() => source.stopIntake());
 

@@ -3,6 +3,8 @@ import { bool, byteSize, duration } from './zod-types.js';
 
 export { duration } from './zod-types.js';
 
+import { alertRulesSchema } from '../alerts/model.js';
+import { inboundHooksSchema } from '../http/plugins/grafana-hook.js';
 import { blobStoreSchema } from '../ingest/blobs/config.js';
 import { forwardOutputsSchema } from '../ingest/forward/config.js';
 
@@ -158,6 +160,15 @@ export const configSchema = z
         defaultRules: bool.default(true),
       })
       .strict(),
+    /** Alert rules, inbound webhooks, and where transitions are recorded (docs/alerts.md). */
+    alerts: z
+      .object({
+        rules: alertRulesSchema.default([]),
+        hooks: inboundHooksSchema.default([]),
+        historyDatabase: name.default('_alerts'),
+      })
+      .strict()
+      .prefault({}),
     /** Where `format: binary` payloads go (docs/blobs.md). */
     blobs: blobStoreSchema.prefault({}),
     query: z.object({ maxPoints: positiveInt }).strict(),

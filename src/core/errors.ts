@@ -34,6 +34,26 @@ export const ERROR_CODES = {
     summary: 'The message could not be published (e.g. the external broker is unreachable).',
   },
 
+  // Inbound webhooks (POST /api/v1/hooks/:name)
+  HOOK_NOT_FOUND: { status: 404, summary: 'No inbound webhook with this name is configured.' },
+  HOOK_STATE_UNMAPPED: {
+    status: 422,
+    summary: 'The webhook’s alert state has no payload in the hook’s mapping.',
+  },
+
+  // Alerts
+  ALERT_RULE_INVALID: {
+    status: 400,
+    summary:
+      'An alert rule is invalid (window, threshold, recovery, duplicate name); the message names the rule.',
+  },
+
+  ALERT_RULE_NOT_FOUND: { status: 404, summary: 'No alert rule with this name (created through the API).' },
+  ALERT_RULE_PROVISIONED: {
+    status: 409,
+    summary: 'The alert rule comes from the config file; change or remove it there, not through the API.',
+  },
+
   // Ingest
   ING_DECODE: { status: 400, summary: 'The payload does not decode in the format its rule expects.' },
   ING_NO_FIELDS: {

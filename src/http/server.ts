@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   LogController,
 } from 'fastify';
+import type { AlertService } from '../alerts/service.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { ErrorDto } from '../contract/api.js';
 import { AppError } from '../core/errors.js';
@@ -14,8 +15,10 @@ import type { DeviceRegistry } from '../devices/registry.js';
 import type { BlobStore } from '../ingest/blobs/blob-store.js';
 import type { QueryService } from '../query/query-service.js';
 import type { TimeSeriesStore } from '../storage/store.js';
+import { alertRoutes } from './plugins/alerts-api.js';
 import { blobsRoutes } from './plugins/blobs-api.js';
 import { devicesRoutes } from './plugins/devices-api.js';
+import { grafanaHookRoutes, type InboundHookConfig } from './plugins/grafana-hook.js';
 import { healthRoutes } from './plugins/health.js';
 import { type InfluxWriteOptions, influxWriteRoutes } from './plugins/influx-write.js';
 import { type IngestRoutesOptions, ingestRoutes } from './plugins/ingest-api.js';
@@ -27,6 +30,9 @@ import { usersRoutes } from './plugins/users-api.js';
 
 export interface HttpServerOptions {
   readonly logger: Logger;
+  readonly alerts: AlertService;
+  /** Inbound webhooks (Grafana alert notifications → MQTT). */
+  readonly hooks: readonly InboundHookConfig[];
   /** Serves what `binary` rules stored. */
   readonly blobs: BlobStore;
   /** Ingest over HTTP, rules and dead letters. */
@@ -106,6 +112,8 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   }
   await app.register(publishRoutes, { auth: opts.auth, publish: opts.publish });
   await app.register(blobsRoutes, { auth: opts.auth, blobs: opts.blobs });
+  await app.register(alertRoutes, { auth: opts.auth, alerts: opts.alerts, nowMicros: opts.nowMicros });
+  await app.register(grafanaHookRoutes, { auth: opts.auth, publish: opts.publish, hooks: opts.hooks });
   await app.register(ingestRoutes, {
     ...opts.ingest,
     auth: opts.auth,

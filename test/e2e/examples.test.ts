@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileActions } from '../../src/alerts/actions/runner.js';
+import { compileAlertRules } from '../../src/alerts/model.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { QueryResponseDto } from '../../src/contract/api.js';
 import { silentLogger } from '../../src/core/logger.js';
@@ -20,11 +22,15 @@ describe('examples', () => {
     .map((dir) => join(EXAMPLES, dir, 'sensorhub.yaml'))
     .filter((f) => existsSync(f));
 
-  it.each(configs)('%s is a valid config whose rules (and rules files, schemas) compile', async (file) => {
-    const config = await loadConfig({ file, env: {}, flags: {} });
-    const source = await RulesSource.fromConfig(config, silentLogger);
-    expect(source.status().rules).toBeGreaterThan(0);
-  });
+  it.each(configs)(
+    '%s is a valid config whose rules (rules files, schemas, alerts) compile',
+    async (file) => {
+      const config = await loadConfig({ file, env: {}, flags: {} });
+      const source = await RulesSource.fromConfig(config, silentLogger);
+      expect(source.rules.rules.length).toBeGreaterThan(0);
+      for (const rule of compileAlertRules(config.alerts.rules)) compileActions(rule.actions, rule.name);
+    },
+  );
 });
 
 describe.skipIf(!existsSync('/usr/bin/mosquitto_pub'))('examples/echo-ingestion (seed 004)', () => {
