@@ -21,6 +21,7 @@ import { forwardDeadLetter } from '../ingest/forward/wiring.js';
 import { Ingestor } from '../ingest/ingestor.js';
 import { RulesSource, type RulesStatus } from '../ingest/rules-source.js';
 import { QueryService } from '../query/query-service.js';
+import { PostgresStore } from '../storage/postgres/postgres-store.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { WorkerStore } from '../storage/worker/worker-store.js';
 import { createMessageSource, shown } from './brokers.js';
@@ -35,6 +36,8 @@ export interface AppEnv {
   readonly announce: (text: string) => void;
   /** SENSORHUB_BROKER_PASSWORD or the content of SENSORHUB_BROKER_PASSWORD_FILE (external broker mode). */
   readonly brokerPassword?: string | undefined;
+  /** The PostgreSQL password for storage.url (SENSORHUB_STORAGE_PASSWORD or _FILE). */
+  readonly storagePassword?: string | undefined;
 }
 
 export interface RunningServer {
@@ -80,13 +83,22 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     const rules = rulesSource.rules;
 
     await mkdir(config.dataDir, { recursive: true });
-    const store: TimeSeriesStore = new WorkerStore({
-      path: join(config.dataDir, 'sensorhub.duckdb'),
-      onCrash: (err) => {
-        logger.fatal({ err }, 'the store thread died: nothing more is stored or acknowledged');
-        reportFailure(err);
-      },
-    });
+    // PostgreSQL when storage.url names one (several processes, one database); else embedded DuckDB on
+    // its own thread.
+    const store: TimeSeriesStore = config.storage.url
+      ? new PostgresStore({
+          url: config.storage.url,
+          ...(env.storagePassword === undefined ? {} : { password: env.storagePassword }),
+          schema: config.storage.schema,
+          logger: logger.child({ ns: 'store' }),
+        })
+      : new WorkerStore({
+          path: join(config.dataDir, 'sensorhub.duckdb'),
+          onCrash: (err) => {
+            logger.fatal({ err }, 'the store thread died: nothing more is stored or acknowledged');
+            reportFailure(err);
+          },
+        });
     await store.start();
     disposers.push(() => store.stop());
 
@@ -266,6 +278,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       ingest: { ingestor, rules: rulesSource, maxPayloadSize: config.ingest.maxPayloadSize },
       alerts,
       hooks: config.alerts.hooks,
+      maxQueryPoints: config.query.maxPoints,
       blobs,
       auth,
       devices,

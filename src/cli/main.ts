@@ -5,6 +5,7 @@ import { deviceCommand } from './device.js';
 import { rulesCommand } from './rules.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
+import { storageCommand } from './storage.js';
 import { tokenCommand } from './token.js';
 import { userCommand } from './user.js';
 
@@ -19,6 +20,7 @@ Usage:
   sensorhub device list | add NAME | remove NAME              (devices: credentials and presence)
   sensorhub rules test TOPIC PAYLOAD | check                  (what a message becomes under the rules)
   sensorhub dead-letters list | replay | delete [FILTER]      (rejected messages; replay after a fix)
+  sensorhub storage roles                                     (least-privilege PostgreSQL roles)
   sensorhub token list | create --write DB [--read DB] | revoke ID   (API tokens for InfluxDB-style writes)
   sensorhub help [COMMAND]
 
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   token: tokenCommand,
   rules: rulesCommand,
   'dead-letters': deadLettersCommand,
+  storage: storageCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -24,7 +24,8 @@ external broker mode SENSORHUB_BROKER_PASSWORD or SENSORHUB_BROKER_PASSWORD_FILE
 }
 
 /** A secret from `NAME` or from the file named by `NAME_FILE` (Docker/Kubernetes secrets). */
-async function secretFromEnv(env: NodeJS.ProcessEnv, name: string): Promise<string | undefined> {
+/** A secret from `NAME` or the file named by `NAME_FILE` (trimmed). */
+export async function secretFromEnv(env: NodeJS.ProcessEnv, name: string): Promise<string | undefined> {
   if (env[name]) return env[name];
   const file = env[`${name}_FILE`];
   if (!file) return undefined;
@@ -72,6 +73,7 @@ export async function startCommand(argv: string[]): Promise<number> {
       clock: systemClock,
       adminPassword: await secretFromEnv(process.env, 'SENSORHUB_ADMIN_PASSWORD'),
       brokerPassword: await secretFromEnv(process.env, 'SENSORHUB_BROKER_PASSWORD'),
+      storagePassword: await secretFromEnv(process.env, 'SENSORHUB_STORAGE_PASSWORD'),
       announce: (text) => process.stderr.write(`${text}\n`),
     });
   } catch (err) {

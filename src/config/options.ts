@@ -249,6 +249,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Most bytes of rejected messages kept (payload plus a fixed per-record overhead); the oldest beyond it are deleted.',
   },
   {
+    key: 'storage.url',
+    kind: 'string',
+    default: '',
+    env: 'SENSORHUB_STORAGE_URL',
+    help: 'postgres://user@host:port/database to store in PostgreSQL instead of the embedded DuckDB (password from SENSORHUB_STORAGE_PASSWORD or _FILE).',
+  },
+  {
+    key: 'storage.schema',
+    kind: 'string',
+    default: 'sensorhub',
+    env: 'SENSORHUB_STORAGE_SCHEMA',
+    help: 'PostgreSQL schema sensorhub keeps its tables in.',
+  },
+  {
     key: 'blobs.type',
     kind: 'string',
     default: 'fs',

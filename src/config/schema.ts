@@ -169,6 +169,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** PostgreSQL instead of the embedded DuckDB store (docs/postgresql.md). */
+    storage: z
+      .object({
+        url: z.string().refine((u) => u === '' || /^postgres(ql)?:\/\//.test(u), {
+          message:
+            'storage.url is postgres://user@host:port/database (the password from SENSORHUB_STORAGE_PASSWORD or _FILE)',
+        }),
+        schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a schema name is lower-case letters, digits and _'),
+      })
+      .strict(),
     /** Where `format: binary` payloads go (docs/blobs.md). */
     blobs: blobStoreSchema.prefault({}),
     query: z.object({ maxPoints: positiveInt }).strict(),

@@ -103,6 +103,10 @@ export const ERROR_CODES = {
     summary: 'A field was written with a different type (number, boolean, string) than it already has.',
   },
   STO_CLOSED: { status: 503, summary: 'The store is shutting down or not started.' },
+  STO_READ_FAILED: {
+    status: 503,
+    summary: 'The store could not answer a read: its database server is unreachable or refused the request.',
+  },
   STO_BUSY: {
     status: 503,
     summary: 'Too many points are waiting for commit; the HTTP write was refused before reading it.',
@@ -123,6 +127,14 @@ export const ERROR_CODES = {
   QRY_BAD_PARAM: { status: 400, summary: 'A query parameter is missing or malformed.' },
   QRY_TOO_MANY_POINTS: { status: 400, summary: 'The query would return more points than query.maxPoints.' },
   QRY_DATABASE_NOT_FOUND: { status: 404, summary: 'The database does not exist.' },
+  QRY_INFLUXQL: {
+    status: 400,
+    summary: 'An InfluxQL statement cannot run (unsupported function, mixed aggregates, too many points, …).',
+  },
+  QRY_INFLUXQL_PARSE: {
+    status: 400,
+    summary: 'The InfluxQL query does not parse; nothing of it runs (the message gives line and character).',
+  },
 
   // HTTP
   HTTP_NOT_FOUND: { status: 404, summary: 'No such route.' },

@@ -96,6 +96,10 @@ export async function authenticate(
     throw err;
   });
   if (!principal) {
+    // With anonymous access on, InfluxDB (auth disabled) ignores credentials, and its client libraries send
+    // root/root by default: a user that does not exist counts as anonymous. A wrong password for a user
+    // that does exist is still refused, so a typo is not silently downgraded.
+    if (auth.allowAnonymous && (await auth.users.get(username)) === undefined) return { kind: 'anonymous' };
     reply.header('WWW-Authenticate', 'Basic realm="sensorhub"');
     auth.logRefusal(
       { username, remote: req.ip },

@@ -21,6 +21,7 @@ import { devicesRoutes } from './plugins/devices-api.js';
 import { grafanaHookRoutes, type InboundHookConfig } from './plugins/grafana-hook.js';
 import { healthRoutes } from './plugins/health.js';
 import { type InfluxWriteOptions, influxWriteRoutes } from './plugins/influx-write.js';
+import { influxqlRoutes } from './plugins/influxql-api.js';
 import { type IngestRoutesOptions, ingestRoutes } from './plugins/ingest-api.js';
 import { type MqttStreamHandler, mqttWebSocketRoute } from './plugins/mqtt-ws.js';
 import { type Publish, publishRoutes } from './plugins/publish-api.js';
@@ -31,6 +32,8 @@ import { usersRoutes } from './plugins/users-api.js';
 export interface HttpServerOptions {
   readonly logger: Logger;
   readonly alerts: AlertService;
+  /** query.maxPoints: the most values one query may read or return. */
+  readonly maxQueryPoints: number;
   /** Inbound webhooks (Grafana alert notifications → MQTT). */
   readonly hooks: readonly InboundHookConfig[];
   /** Serves what `binary` rules stored. */
@@ -112,6 +115,12 @@ export async function buildHttpServer(opts: HttpServerOptions): Promise<FastifyI
   }
   await app.register(publishRoutes, { auth: opts.auth, publish: opts.publish });
   await app.register(blobsRoutes, { auth: opts.auth, blobs: opts.blobs });
+  await app.register(influxqlRoutes, {
+    auth: opts.auth,
+    store: opts.store,
+    maxPoints: opts.maxQueryPoints,
+    nowMicros: opts.nowMicros,
+  });
   await app.register(alertRoutes, { auth: opts.auth, alerts: opts.alerts, nowMicros: opts.nowMicros });
   await app.register(grafanaHookRoutes, { auth: opts.auth, publish: opts.publish, hooks: opts.hooks });
   await app.register(ingestRoutes, {
