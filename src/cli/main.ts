@@ -7,6 +7,7 @@ import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 import { storageCommand } from './storage.js';
 import { tokenCommand } from './token.js';
+import { exportCommand, importCommand } from './transfer.js';
 import { userCommand } from './user.js';
 
 const USAGE = `sensorhub — MQTT broker, ingest, time-series store and query API in one program
@@ -21,6 +22,7 @@ Usage:
   sensorhub rules test TOPIC PAYLOAD | check                  (what a message becomes under the rules)
   sensorhub dead-letters list | replay | delete [FILTER]      (rejected messages; replay after a fix)
   sensorhub storage roles                                     (least-privilege PostgreSQL roles)
+  sensorhub export --db DB [--format lp|csv] | import FILE... --db DB   (line protocol or CSV, gzip ok)
   sensorhub token list | create --write DB [--read DB] | revoke ID   (API tokens for InfluxDB-style writes)
   sensorhub help [COMMAND]
 
@@ -36,6 +38,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   rules: rulesCommand,
   'dead-letters': deadLettersCommand,
   storage: storageCommand,
+  export: exportCommand,
+  import: importCommand,
 };
 
 async function main(argv: string[]): Promise<number> {
