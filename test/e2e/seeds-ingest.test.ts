@@ -180,7 +180,7 @@ c.loop_stop(); c.disconnect()
       const letters = await eventually(async () => {
         const res = await srv.api('/api/v1/dead-letters?rule=kpi&code=ING_SCHEMA');
         const body = (await res.json()) as { total: number; deadLetters: DeadLetterDto[] };
-        return body.total === 3 ? body : undefined;
+        return body.total === 3 && body.deadLetters.length === 3 ? body : undefined;
       });
       expect(letters.deadLetters[0]?.message).toContain('/value: must be number');
       expect(letters.deadLetters[0]?.topic).toBe('/kpi/engineTemp/temp-pub01');
