@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { DeadLetterDto } from '../contract/api.js';
-import { errorMessage } from '../core/errors.js';
 import { adminApi } from './admin-access.js';
+import { parseCommand, usage } from './args.js';
 
 const HELP = `Usage:
   sensorhub dead-letters list    [FILTER] [--limit N] [--json]
@@ -20,32 +19,23 @@ admin with SENSORHUB_ADMIN_PASSWORD or SENSORHUB_ADMIN_PASSWORD_FILE.
 const FILTERS = ['since', 'until', 'topic', 'code', 'rule', 'client-id', 'ids'] as const;
 
 export async function deadLettersCommand(argv: string[]): Promise<number> {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
-        limit: { type: 'string' },
-        json: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        all: { type: 'boolean' },
-        url: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`sensorhub dead-letters: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand(
+    'dead-letters',
+    argv,
+    {
+      ...Object.fromEntries(FILTERS.map((f) => [f, { type: 'string' as const }])),
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      all: { type: 'boolean' },
+      url: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const action = positionals[0];
-  if (values.help || !['list', 'replay', 'delete'].includes(action ?? '')) {
-    (values.help ? process.stdout : process.stderr).write(HELP);
-    return values.help ? 0 : 2;
-  }
+  if (!['list', 'replay', 'delete'].includes(action ?? '')) return usage(HELP);
   const filter: Record<string, string> = {};
   for (const f of FILTERS) {
     const v = values[f];

@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { errorMessage, isAppError } from '../core/errors.js';
+import { isAppError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import { formatPointsAsLines } from '../ingest/explain.js';
 import { decodeMessage, previewPoints } from '../ingest/message-decoder.js';
 import { RulesSource } from '../ingest/rules-source.js';
+import { parseCommand, usage } from './args.js';
 
 const HELP = `Usage:
   sensorhub rules test TOPIC [PAYLOAD] [--config FILE] [--rules FILE] [--client-id ID] [--payload-file FILE] [--json]
@@ -20,31 +20,22 @@ Exit status: 0 stored (or valid), 1 rejected (or invalid), 3 skipped (no rule st
 `;
 
 export async function rulesCommand(argv: string[]): Promise<number> {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        rules: { type: 'string' },
-        'client-id': { type: 'string' },
-        'payload-file': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`sensorhub rules: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand(
+    'rules',
+    argv,
+    {
+      config: { type: 'string' },
+      rules: { type: 'string' },
+      'client-id': { type: 'string' },
+      'payload-file': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [action, topic, payloadArg] = positionals;
-  if (values.help || (action !== 'test' && action !== 'check') || (action === 'test' && !topic)) {
-    (values.help ? process.stdout : process.stderr).write(HELP);
-    return values.help ? 0 : 2;
-  }
+  if ((action !== 'test' && action !== 'check') || (action === 'test' && !topic)) return usage(HELP);
 
   let source: RulesSource;
   let config: Awaited<ReturnType<typeof loadConfig>>;

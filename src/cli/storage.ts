@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
-import { errorMessage } from '../core/errors.js';
 import { PostgresStore } from '../storage/postgres/postgres-store.js';
+import { parseCommand, usage } from './args.js';
 import { secretFromEnv } from './start.js';
 
 const HELP = `Usage:
@@ -17,29 +16,20 @@ without one gets a generated password, shown once. Safe to run again (after an u
 `;
 
 export async function storageCommand(argv: string[]): Promise<number> {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        ingest: { type: 'string' },
-        reader: { type: 'string' },
-        schema: { type: 'string' },
-        help: { type: 'boolean' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`sensorhub storage: ${errorMessage(err)}\n\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommand(
+    'storage',
+    argv,
+    {
+      url: { type: 'string' },
+      ingest: { type: 'string' },
+      reader: { type: 'string' },
+      schema: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help || positionals[0] !== 'roles') {
-    (values.help ? process.stdout : process.stderr).write(HELP);
-    return values.help ? 0 : 2;
-  }
+  if (positionals[0] !== 'roles') return usage(HELP);
   const url = (values.url as string | undefined) ?? process.env.SENSORHUB_STORAGE_URL;
   if (!url) {
     process.stderr.write('sensorhub storage roles: give --url or set SENSORHUB_STORAGE_URL\n');

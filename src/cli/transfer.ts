@@ -2,13 +2,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { ADMIN_USERNAME } from '../auth/authenticator.js';
 import { errorMessage } from '../core/errors.js';
 import type { FieldValue } from '../core/point.js';
 import { formatLineProtocol } from '../ingest/line-protocol/serialize.js';
 import { parseRfc3339 } from '../ingest/mapping/coerce.js';
+import { parseCommand, usage } from './args.js';
 import { secretFromEnv } from './start.js';
 
 const EXPORT_HELP = `Usage:
@@ -70,20 +70,6 @@ async function influxql(
   return r?.series ?? [];
 }
 
-type Options = Record<string, { type: 'string' | 'boolean' }>;
-
-function parseArgsOr(argv: string[], options: Options, help: string, name: string) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as {
-      values: Record<string, string | boolean | undefined>;
-      positionals: string[];
-    };
-  } catch (err) {
-    process.stderr.write(`sensorhub ${name}: ${errorMessage(err)}\n\n${help}`);
-    return undefined;
-  }
-}
-
 function timeArg(text: string | undefined, fallback: number, name: string): number {
   if (text === undefined) return fallback;
   const t = parseRfc3339(text);
@@ -92,7 +78,8 @@ function timeArg(text: string | undefined, fallback: number, name: string): numb
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgsOr(
+  const parsed = parseCommand(
+    'export',
     argv,
     {
       db: { type: 'string' },
@@ -102,17 +89,12 @@ export async function exportCommand(argv: string[]): Promise<number> {
       format: { type: 'string' },
       out: { type: 'string' },
       url: { type: 'string' },
-      help: { type: 'boolean' },
     },
     EXPORT_HELP,
-    'export',
   );
-  if (!parsed) return 2;
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help || !v.db) {
-    (v.help ? process.stdout : process.stderr).write(EXPORT_HELP);
-    return v.help ? 0 : 2;
-  }
+  if (!v.db) return usage(EXPORT_HELP);
   const format = (v.format as string | undefined) ?? 'lp';
   if (format !== 'lp' && format !== 'csv') {
     process.stderr.write('sensorhub export: --format is lp or csv\n');
@@ -220,24 +202,20 @@ function csvToLine(line: string): string | undefined {
 }
 
 export async function importCommand(argv: string[]): Promise<number> {
-  const parsed = parseArgsOr(
+  const parsed = parseCommand(
+    'import',
     argv,
     {
       db: { type: 'string' },
       precision: { type: 'string' },
       batch: { type: 'string' },
       url: { type: 'string' },
-      help: { type: 'boolean' },
     },
     IMPORT_HELP,
-    'import',
   );
-  if (!parsed) return 2;
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help || !v.db || parsed.positionals.length === 0) {
-    (v.help ? process.stdout : process.stderr).write(IMPORT_HELP);
-    return v.help ? 0 : 2;
-  }
+  if (!v.db || parsed.positionals.length === 0) return usage(IMPORT_HELP);
   const conn = await connection(v.url);
   const batchSize = Number(v.batch ?? 5000);
   const started = performance.now();
