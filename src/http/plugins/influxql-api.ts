@@ -7,7 +7,7 @@ import type { Value } from '../../query/influxql/evaluate.js';
 import { executeStatements, type StatementResult } from '../../query/influxql/execute.js';
 import { InfluxQLError } from '../../query/influxql/influxql-error.js';
 import { parseInfluxQLStatements } from '../../query/influxql/parser.js';
-import { zoneOffsetMicros } from '../../query/influxql/select.js';
+import { zoneOffsetMicros } from '../../query/influxql/timezone.js';
 import type { TimeSeriesStore } from '../../storage/store.js';
 import { authenticate } from '../auth-hook.js';
 import { INFLUXDB_HEADERS } from './influx-write.js';

@@ -1,6 +1,7 @@
 import type { FieldType } from '../../core/point.js';
 import type { SeriesInfo, TimeSeriesStore } from '../../storage/store.js';
-import type { Dimension, Expr, FillOption, SelectStatement, Source } from './ast.js';
+import { bucketedRows, numberArg, type Row, wholeRangeRow } from './aggregate.js';
+import type { Dimension, Expr, SelectStatement, Source } from './ast.js';
 import {
   applyBinary,
   evalScalar,
@@ -11,17 +12,7 @@ import {
   splitTime,
   type Value,
 } from './evaluate.js';
-import {
-  type Column,
-  isReducer,
-  MATH,
-  mathFn,
-  reduce,
-  type Sample,
-  SELECTORS,
-  TRANSFORMS,
-  transform,
-} from './functions.js';
+import { type Column, isReducer, MATH, mathFn, TRANSFORMS, transform } from './functions.js';
 
 export interface SelectContext {
   readonly store: TimeSeriesStore;
@@ -47,12 +38,6 @@ const MAX_TIME = 4_102_444_800_000_000;
 interface Universe {
   readonly fields: ReadonlySet<string>;
   readonly tags: ReadonlySet<string>;
-}
-
-interface Row {
-  readonly time: number;
-  readonly fields: Record<string, Value>;
-  readonly tags: Readonly<Record<string, string>>;
 }
 
 interface Measurement {
@@ -431,230 +416,4 @@ function evalRaw(e: Expr, row: Lookup): Value {
   }
   if (e.kind === 'paren') return evalRaw(e.expr, row);
   return evalScalar(e, row);
-}
-
-function numberArg(e: Expr | undefined): number | undefined {
-  if (e === undefined) return undefined;
-  if (e.kind === 'number') return e.value;
-  if (e.kind === 'duration') return e.micros;
-  throw queryError('expected a number or a duration as the function’s second argument');
-}
-
-interface Bucket {
-  readonly start: number;
-  readonly rows: readonly Row[];
-}
-
-/**
- * One aggregated column over buckets: reducers over each bucket's samples (fill applied to them), math
- * on top, transforms over the whole column. `times` holds a selector's point time where there is one.
- */
-function aggColumn(
-  e: Expr,
-  buckets: readonly Bucket[],
-  fill: FillOption,
-  intervalMicros: number | undefined,
-): { value: Value[]; time: Array<number | undefined> } {
-  const n = buckets.length;
-  switch (e.kind) {
-    case 'number':
-    case 'string':
-    case 'boolean':
-      return { value: new Array(n).fill(e.value), time: new Array(n) };
-    case 'paren':
-      return aggColumn(e.expr, buckets, fill, intervalMicros);
-    case 'binary': {
-      const l = aggColumn(e.left, buckets, fill, intervalMicros);
-      const r = aggColumn(e.right, buckets, fill, intervalMicros);
-      return {
-        value: l.value.map((v, i) => {
-          const w = r.value[i] ?? null;
-          return v === TRANSFORM_GAP || w === TRANSFORM_GAP ? TRANSFORM_GAP : applyBinary(e.op, v, w);
-        }),
-        time: new Array(n),
-      };
-    }
-    case 'call': {
-      if (isReducer(e.name)) {
-        const arg = e.args[0];
-        if (arg?.kind !== 'ref') throw queryError(`${e.name}() needs a field as its first argument`);
-        const param = numberArg(e.args[1]);
-        const value: Value[] = [];
-        const time: Array<number | undefined> = [];
-        let empty = 0;
-        for (const b of buckets) {
-          const samples: Sample[] = [];
-          for (const r of b.rows) {
-            const v = r.fields[arg.name];
-            if (v !== undefined) samples.push({ time: r.time, value: v });
-          }
-          if (samples.length === 0) {
-            empty++;
-            value.push(e.name === 'count' && fill.kind !== 'none' && fill.kind !== 'value' ? 0 : null);
-            time.push(undefined);
-            continue;
-          }
-          const red = reduce(e.name, samples, param);
-          value.push(red.value);
-          time.push(red.time);
-        }
-        if (empty > 0) applyFill(value, fill);
-        return { value, time };
-      }
-      if (MATH.has(e.name)) {
-        const inner = aggColumn(
-          e.args[0] ?? { kind: 'number', value: 0, integer: true },
-          buckets,
-          fill,
-          intervalMicros,
-        );
-        const arg = numberArg(e.args[1]);
-        return {
-          value: inner.value.map((v) => (v === TRANSFORM_GAP ? v : mathFn(e.name, v, arg))),
-          time: inner.time,
-        };
-      }
-      if (TRANSFORMS.has(e.name)) {
-        const inner = aggColumn(
-          e.args[0] ?? { kind: 'number', value: 0, integer: true },
-          buckets,
-          fill,
-          intervalMicros,
-        );
-        const col: Column = { time: buckets.map((b) => b.start), value: inner.value };
-        const t = transform(e.name, col, numberArg(e.args[1]), intervalMicros);
-        const at = new Map(t.time.map((time, i) => [time, t.value[i] ?? null]));
-        return {
-          value: buckets.map((b) => (at.has(b.start) ? (at.get(b.start) as Value) : TRANSFORM_GAP)),
-          time: new Array(n),
-        };
-      }
-      throw queryError(`unsupported function ${e.name}()`);
-    }
-    default:
-      throw queryError('a field of an aggregate query must be an aggregate, a selector, or math on them');
-  }
-}
-
-/** Marks buckets a transform produced no value for (its first rows): those rows are left out. */
-const TRANSFORM_GAP = Symbol('gap') as unknown as Value;
-
-function applyFill(value: Value[], fill: FillOption): void {
-  switch (fill.kind) {
-    case 'none':
-    case 'null':
-      return;
-    case 'value':
-      for (let i = 0; i < value.length; i++) if (value[i] === null) value[i] = fill.value;
-      return;
-    case 'previous': {
-      let prev: Value = null;
-      for (let i = 0; i < value.length; i++) {
-        if (value[i] === null) value[i] = prev;
-        else prev = value[i] as Value;
-      }
-      return;
-    }
-    case 'linear': {
-      let last = -1;
-      for (let i = 0; i < value.length; i++) {
-        const v = value[i];
-        if (typeof v !== 'number') continue;
-        if (last >= 0 && i - last > 1) {
-          const a = value[last] as number;
-          for (let j = last + 1; j < i; j++) value[j] = a + ((v - a) * (j - last)) / (i - last);
-        }
-        last = i;
-      }
-      return;
-    }
-  }
-}
-
-function bucketedRows(
-  columns: ReadonlyArray<{ expr: Expr; name: string }>,
-  rows: readonly Row[],
-  from: number,
-  to: number,
-  interval: number,
-  offset: number,
-  fill: FillOption,
-  maxPoints: number,
-): Value[][] {
-  if (interval <= 0) throw queryError('GROUP BY time() needs a positive interval');
-  const first = Math.floor((from - offset) / interval) * interval + offset;
-  const count = Math.floor((to - first) / interval) + 1;
-  if (count > maxPoints)
-    throw queryError(
-      `GROUP BY time(${interval / 1000}ms) makes ${count} buckets, more than query.maxPoints (${maxPoints})`,
-    );
-  const buckets: Bucket[] = [];
-  let j = 0;
-  while (j < rows.length && (rows[j] as Row).time < first) j++;
-  for (let i = 0; i < count; i++) {
-    const start = first + i * interval;
-    const end = start + interval;
-    const bucketRows: Row[] = [];
-    while (j < rows.length && (rows[j] as Row).time < end) bucketRows.push(rows[j++] as Row);
-    buckets.push({ start, rows: bucketRows });
-  }
-  const cols = columns.map((c) => aggColumn(c.expr, buckets, fill, interval));
-  const out: Value[][] = [];
-  for (let i = 0; i < buckets.length; i++) {
-    const vals = cols.map((c) => c.value[i] ?? null);
-    if (vals.some((v) => v === TRANSFORM_GAP)) continue;
-    if (fill.kind === 'none' && (buckets[i] as Bucket).rows.length === 0) continue;
-    out.push([(buckets[i] as Bucket).start, ...vals]);
-  }
-  return out;
-}
-
-/** An aggregate without GROUP BY time: one row; a lone selector gives its point's time. */
-function wholeRangeRow(
-  columns: ReadonlyArray<{ expr: Expr; name: string }>,
-  rows: readonly Row[],
-  rangeStart: number,
-): Value[][] {
-  const bucket: Bucket = { start: rangeStart, rows };
-  const cols = columns.map((c) => aggColumn(c.expr, [bucket], { kind: 'null' }, undefined));
-  const selectors = columns.filter((c) => c.expr.kind === 'call' && SELECTORS.has(c.expr.name));
-  const lone = columns.length === 1 && selectors.length === 1;
-  const time = lone ? (cols[0]?.time[0] ?? rangeStart) : rangeStart;
-  const vals = cols.map((c) => c.value[0] ?? null);
-  if (vals.some((v) => v === TRANSFORM_GAP))
-    throw queryError('transforms need GROUP BY time() in an aggregate query');
-  return [[time, ...vals]];
-}
-
-/**
- * The UTC offset of an IANA zone at an instant, in µs (positive east of UTC). Buckets of a query with
- * tz() are aligned to local time by it; the offset at the start of the range is used for the whole range.
- */
-export function zoneOffsetMicros(zone: string, atMicros: number): number {
-  let parts: Intl.DateTimeFormatPart[];
-  try {
-    parts = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    }).formatToParts(new Date(Math.floor(atMicros / 1000)));
-  } catch {
-    throw queryError(`unknown time zone '${zone}'`);
-  }
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(
-    get('year'),
-    get('month') - 1,
-    get('day'),
-    get('hour'),
-    get('minute'),
-    get('second'),
-  );
-  const utc = Math.floor(atMicros / 1_000_000) * 1000;
-  return (local - utc) * 1000;
 }
