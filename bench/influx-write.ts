@@ -6,16 +6,14 @@
  * the points are durable: sensorhub after its commit, InfluxDB after its WAL write). Afterwards the points
  * are counted back on each server. Prints a table, then one JSON line (the last line of stdout).
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { LatencyHistogram } from './lib/histogram.js';
-import { freePort, spawnTracked, stopChild } from './lib/processes.js';
+import { startInfluxDb } from './lib/influxd.js';
 import { roundNumbers } from './lib/report.js';
 import { RssSampler, readCpuSeconds } from './lib/rss.js';
 import { hasSensorhub, SENSORHUB_MAIN, startSensorhub } from './lib/servers.js';
@@ -320,68 +318,19 @@ async function sensorhubTarget(): Promise<Target> {
 
 /** Debian's influxd 1.x with every listener on a free port of 127.0.0.1 and its data in a temp dir. */
 async function influxTarget(): Promise<Target> {
-  const dir = await mkdtemp(join(tmpdir(), 'sensorhub-bench-influxd-'));
-  const [httpPort, rpcPort] = [await freePort(), await freePort()];
-  const config = join(dir, 'influxdb.conf');
-  await writeFile(
-    config,
-    [
-      'reporting-disabled = true',
-      `bind-address = "127.0.0.1:${rpcPort}"`,
-      '[meta]',
-      `  dir = "${join(dir, 'meta')}"`,
-      '[data]',
-      `  dir = "${join(dir, 'data')}"`,
-      `  wal-dir = "${join(dir, 'wal')}"`,
-      '  query-log-enabled = false',
-      '[http]',
-      `  bind-address = "127.0.0.1:${httpPort}"`,
-      '  log-enabled = false',
-      '[monitor]',
-      '  store-enabled = false',
-      '[continuous_queries]',
-      '  enabled = false',
-      '[subscriber]',
-      '  enabled = false',
-      '',
-    ].join('\n'),
-  );
   progress(`influxdb: starting ${INFLUXD} ${versionOf()}`);
-  const child: ChildProcess = spawnTracked(
-    INFLUXD,
-    ['-config', config],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-    undefined,
-  );
-  let tail = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    tail = (tail + d.toString()).slice(-4000);
-  });
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
-  const stop = async () => {
-    await stopChild(child);
-    await rm(dir, { recursive: true, force: true });
-  };
+  const influx = await startInfluxDb();
+  const baseUrl = influx.url;
+  const stop = () => influx.stop();
   try {
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const ok = await fetch(`${baseUrl}/ping`).then(
-        (r) => r.status === 204,
-        () => false,
-      );
-      if (ok) break;
-      if (child.exitCode !== null || Date.now() > deadline)
-        throw new Error(`influxd did not start:\n${tail}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
     const created = await fetch(`${baseUrl}/query?q=${encodeURIComponent(`CREATE DATABASE ${DATABASE}`)}`, {
       method: 'POST',
     });
     if (!created.ok) throw new Error(`CREATE DATABASE failed: ${created.status} ${await created.text()}`);
     return {
       name: 'influxdb',
-      pid: child.pid ?? 0,
-      port: httpPort,
+      pid: influx.pid,
+      port: influx.port,
       headers: {},
       count: async (field, from) => {
         const q = `SELECT count("${field}") FROM "${MEASUREMENT}" WHERE time >= ${from}s`;
