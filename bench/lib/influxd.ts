@@ -13,6 +13,8 @@ export interface InfluxDb {
   readonly port: number;
   /** The influxd process (for CPU and memory sampling). */
   readonly pid: number;
+  /** Its data, WAL and meta directories are below this one. */
+  readonly dir: string;
   stop(): Promise<void>;
 }
 
@@ -86,5 +88,5 @@ export async function startInfluxDb(): Promise<InfluxDb> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, port: httpPort, pid: child.pid ?? 0, stop };
+  return { url, port: httpPort, pid: child.pid ?? 0, dir, stop };
 }

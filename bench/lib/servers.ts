@@ -16,6 +16,8 @@ export interface RunningServer {
   readonly pid: number;
   readonly mqttPort: number;
   readonly httpPort: number | undefined;
+  /** Where the server keeps its data (sensorhub only). */
+  readonly dataDir?: string;
   /** Last lines of the server's output, for error messages. */
   tail(): string;
   /** Resolves with the shutdown time in ms. */
@@ -57,7 +59,14 @@ export async function startSensorhub(password: string, cpu: number | undefined):
   };
   try {
     const ready = await waitForReady(child, output);
-    return { name: 'sensorhub', pid: child.pid ?? 0, ...ready, tail: () => output.lines.join('\n'), stop };
+    return {
+      name: 'sensorhub',
+      pid: child.pid ?? 0,
+      ...ready,
+      dataDir,
+      tail: () => output.lines.join('\n'),
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

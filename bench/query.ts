@@ -1,0 +1,198 @@
+/**
+ * Query benchmark: the same data written to sensorhub (started as a user starts it) and to Debian's
+ * InfluxDB 1.x, then the dashboard queries of issue 5 through each one's InfluxQL endpoint, in the same run:
+ *
+ * - one series over 24 h in 1-minute buckets;
+ * - every series (BENCH_SERIES, default 1,000) over 24 h in 1-minute buckets;
+ * - `last()` per series for every series.
+ *
+ * BENCH_POINTS (default 2,000,000; the issue's figure is 10,000,000) points spread over 24 h. Each query
+ * runs once to warm up, then BENCH_RUNS (default 5) times; the table shows the p50 per target and the ratio
+ * (InfluxDB time / sensorhub time: above 1 means sensorhub is faster), then bytes per stored point from each
+ * data directory. Prints one JSON line last.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startInfluxDb } from './lib/influxd.js';
+import { roundNumbers } from './lib/report.js';
+import { startSensorhub } from './lib/servers.js';
+
+const DB = 'bench';
+const T0 = 1_704_067_200; // 2024-01-01T00:00:00Z
+const DAY = 86_400;
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) total += await dirBytes(p);
+    else if (entry.isFile()) total += (await stat(p)).size;
+  }
+  return total;
+}
+
+interface Target {
+  readonly name: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+}
+
+async function write(t: Target, body: string): Promise<void> {
+  const res = await fetch(`${t.url}/write?db=${DB}&precision=s`, {
+    method: 'POST',
+    body,
+    headers: t.headers,
+  });
+  if (res.status !== 204) throw new Error(`${t.name} /write: ${res.status} ${await res.text()}`);
+}
+
+async function query(t: Target, q: string): Promise<{ ms: number; series: number; values: number }> {
+  const started = performance.now();
+  const res = await fetch(`${t.url}/query?db=${DB}&epoch=ms&q=${encodeURIComponent(q)}`, {
+    headers: t.headers,
+  });
+  const body = (await res.json()) as {
+    error?: string;
+    results?: Array<{ error?: string; series?: Array<{ values: unknown[] }> }>;
+  };
+  const ms = performance.now() - started;
+  const r = body.results?.[0];
+  if (!res.ok || body.error || r?.error)
+    throw new Error(`${t.name}: ${body.error ?? r?.error ?? res.status}`);
+  const series = r?.series ?? [];
+  return { ms, series: series.length, values: series.reduce((n, s) => n + s.values.length, 0) };
+}
+
+async function main(): Promise<number> {
+  const seriesCount = Number(process.env.BENCH_SERIES ?? 1000);
+  const points = Number(process.env.BENCH_POINTS ?? 2_000_000);
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  const perSeries = Math.floor(points / seriesCount);
+  const step = DAY / perSeries;
+
+  // sensorhub reads raw points per query (bounded by query.maxPoints): allow the whole data set.
+  const config = join(tmpdir(), `sensorhub-bench-query-${process.pid}.yaml`);
+  await writeFile(config, `query:\n  maxPoints: ${points * 2}\n`);
+  process.env.SENSORHUB_CONFIG = config;
+  const password = randomBytes(18).toString('base64url');
+  progress('starting sensorhub and influxd');
+  const [sh, influx] = await Promise.all([startSensorhub(password, undefined), startInfluxDb()]);
+  try {
+    const targets: Target[] = [
+      {
+        name: 'sensorhub',
+        url: `http://127.0.0.1:${sh.httpPort}`,
+        headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
+      },
+      { name: 'influxdb', url: influx.url, headers: {} },
+    ];
+    const created = await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, {
+      method: 'POST',
+    });
+    if (!created.ok) throw new Error(`CREATE DATABASE: ${created.status}`);
+
+    progress(
+      `writing ${(perSeries * seriesCount).toLocaleString('en-US')} points (${seriesCount} series) to both`,
+    );
+    const writeStart = performance.now();
+    const BATCH = 10_000;
+    let lines: string[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < perSeries; i++) {
+      const t = Math.floor(T0 + i * step);
+      for (let s = 0; s < seriesCount; s++) {
+        lines.push(`env,device=d${s} value=${((i * 7 + s * 13) % 1000) / 10} ${t}`);
+        if (lines.length >= BATCH) {
+          const body = lines.join('\n');
+          lines = [];
+          pending.push(...targets.map((tg) => write(tg, body)));
+          if (pending.length >= 8) await Promise.all(pending.splice(0));
+        }
+      }
+    }
+    if (lines.length > 0) pending.push(...targets.map((tg) => write(tg, lines.join('\n'))));
+    await Promise.all(pending);
+    progress(`written in ${((performance.now() - writeStart) / 1000).toFixed(1)} s`);
+
+    const range = `time >= ${T0}s AND time < ${T0 + DAY}s`;
+    const queries: Array<[string, string]> = [
+      [
+        '1 series, 24 h, 1m buckets',
+        `SELECT mean(value) FROM env WHERE device = 'd1' AND ${range} GROUP BY time(1m)`,
+      ],
+      [
+        `${seriesCount} series, 24 h, 1m buckets`,
+        `SELECT mean(value) FROM env WHERE ${range} GROUP BY time(1m), device`,
+      ],
+      [`last() of ${seriesCount} series`, `SELECT last(value) FROM env WHERE ${range} GROUP BY device`],
+    ];
+    const rows: Array<{
+      query: string;
+      sensorhubMs: number;
+      influxdbMs: number;
+      ratio: number;
+      series: number;
+      values: number;
+    }> = [];
+    for (const [label, q] of queries) {
+      const times: Record<string, number[]> = { sensorhub: [], influxdb: [] };
+      let shape = { series: 0, values: 0 };
+      for (const t of targets) {
+        await query(t, q);
+        for (let r = 0; r < runs; r++) {
+          const res = await query(t, q);
+          (times[t.name] as number[]).push(res.ms);
+          if (t.name === 'influxdb') shape = { series: res.series, values: res.values };
+        }
+      }
+      const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+      const s = p50(times.sensorhub as number[]);
+      const i = p50(times.influxdb as number[]);
+      rows.push({ query: label, sensorhubMs: s, influxdbMs: i, ratio: i / s, ...shape });
+      progress(`${label}: sensorhub ${s.toFixed(1)} ms, influxdb ${i.toFixed(1)} ms`);
+    }
+
+    const stored = perSeries * seriesCount;
+    const bytes = {
+      sensorhub: sh.dataDir ? (await dirBytes(sh.dataDir)) / stored : Number.NaN,
+      influxdb: (await dirBytes(influx.dir)) / stored,
+    };
+    const width = Math.max(...rows.map((r) => r.query.length));
+    process.stdout.write(
+      `\nquery benchmark: ${stored.toLocaleString('en-US')} points, ${seriesCount} series over 24 h; p50 of ${runs} runs\n\n`,
+    );
+    process.stdout.write(`${'query'.padEnd(width)}  sensorhub ms  influxdb ms  influxdb/sensorhub\n`);
+    for (const r of rows) {
+      process.stdout.write(
+        `${r.query.padEnd(width)}  ${r.sensorhubMs.toFixed(1).padStart(12)}  ${r.influxdbMs.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(18)}\n`,
+      );
+    }
+    process.stdout.write(
+      `\nbytes per stored point (data directory, WAL included): sensorhub (DuckDB) ${bytes.sensorhub.toFixed(1)}, InfluxDB ${bytes.influxdb.toFixed(1)}\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify(roundNumbers({ bench: 'query', points: stored, series: seriesCount, runs, results: rows, bytesPerPoint: bytes }))}\n`,
+    );
+    return 0;
+  } finally {
+    await Promise.all([sh.stop(), influx.stop()]);
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(
+      `bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);
