@@ -1,5 +1,5 @@
 import { DuckDBBlobValue, type DuckDBValue, listValue } from '@duckdb/node-api';
-import { startsWithWildcard, type TopicFilter } from '../memory/dead-letter-semantics.js';
+import { startsWithWildcard, type TopicFilter, topicRegexBody } from '../memory/dead-letter-semantics.js';
 import type { DeadLetterCountFilter, DeadLetterFilter, StoredDeadLetter } from '../store.js';
 
 /**
@@ -140,18 +140,7 @@ export function topicCondition(topic: TopicFilter, params: Params): string {
 
 function topicPattern(levels: readonly string[]): string {
   // (?s): a `.` (from a final `#`) also matches a newline, which topics may contain.
-  let pattern = '(?s)';
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i] as string;
-    if (level === '#') {
-      // Not first here (see topicCondition); matches the parent level too.
-      pattern += '(?:/.*)?';
-      continue;
-    }
-    if (i > 0) pattern += '/';
-    pattern += level === '+' ? '[^/]*' : level.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
-  }
-  return pattern;
+  return `(?s)${topicRegexBody(levels, /[\\^$.|?*+()[\]{}]/g)}`;
 }
 
 function whereClause(where: readonly string[]): string {

@@ -114,3 +114,23 @@ function isCursor(n: number): boolean {
 function badParam(message: string): never {
   throw new AppError('QRY_BAD_PARAM', message);
 }
+
+/**
+ * The body of a regular expression for a wildcard topic filter's levels, for the SQL drivers: `+` is one
+ * level (`[^/]*`), a final `#` is the rest including the parent level (`(?:/.*)?`), other levels literal
+ * with the characters in `special` escaped. The caller anchors it in its dialect. Never for a filter whose
+ * first level is `#` (that one matches every topic and needs no regex).
+ */
+export function topicRegexBody(levels: readonly string[], special: RegExp): string {
+  let pattern = '';
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as string;
+    if (level === '#') {
+      pattern += '(?:/.*)?';
+      continue;
+    }
+    if (i > 0) pattern += '/';
+    pattern += level === '+' ? '[^/]*' : level.replace(special, '\\$&');
+  }
+  return pattern;
+}

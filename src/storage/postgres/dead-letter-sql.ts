@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import { startsWithWildcard, type TopicFilter } from '../memory/dead-letter-semantics.js';
+import { startsWithWildcard, type TopicFilter, topicRegexBody } from '../memory/dead-letter-semantics.js';
 import {
   DEAD_LETTER_RECORD_OVERHEAD,
   type DeadLetter,
@@ -229,18 +229,7 @@ export function topicCondition(topic: TopicFilter, values: unknown[]): string {
  * escape sequence, before any other character it is that character.
  */
 function topicPattern(levels: readonly string[]): string {
-  let pattern = '^';
-  for (let i = 0; i < levels.length; i++) {
-    const level = levels[i] as string;
-    if (level === '#') {
-      // Not first here (see topicCondition); matches the parent level too.
-      pattern += '(?:/.*)?';
-      continue;
-    }
-    if (i > 0) pattern += '/';
-    pattern += level === '+' ? '[^/]*' : level.replace(/[\\^$.|?*+()[\]{}-]/g, '\\$&');
-  }
-  return `${pattern}$`;
+  return `^${topicRegexBody(levels, /[\\^$.|?*+()[\]{}-]/g)}$`;
 }
 
 function param(values: unknown[], value: unknown): string {
