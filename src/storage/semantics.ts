@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import type { FieldType, Point } from '../core/point.js';
-import type { Aggregate, DeadLetterFilter, SeriesQuery } from './store.js';
+import type { Aggregate, SeriesQuery } from './store.js';
 
 /**
  * Rules every driver applies the same way, kept in one place so that the memory reference and the DuckDB
@@ -33,12 +33,6 @@ export function validateQuery(q: SeriesQuery): void {
     badParam('interval must be a positive integer number of microseconds');
   }
   if (!Number.isSafeInteger(q.limit) || q.limit < 1) badParam('limit must be a positive integer');
-}
-
-export function validateDeadLetterFilter(f: DeadLetterFilter): void {
-  if (f.since !== undefined && !Number.isSafeInteger(f.since))
-    badParam('since must be integer epoch microseconds');
-  if (!Number.isSafeInteger(f.limit) || f.limit < 0) badParam('limit must be a non-negative integer');
 }
 
 /** mean/sum/min/max need numbers; count, first, last and raw work on every type. */
