@@ -6,8 +6,10 @@
  * - every series (BENCH_SERIES, default 1,000) over 24 h in 1-minute buckets;
  * - `last()` per series for every series.
  *
- * BENCH_POINTS (default 2,000,000; the issue's figure is 10,000,000) points spread over 24 h. Each query
- * runs once to warm up, then BENCH_RUNS (default 5) times; the table shows the p50 per target and the ratio
+ * BENCH_POINTS (default 2,000,000; the issue's figure is 10,000,000) points spread over 24 h. sensorhub runs
+ * twice, with rollups (the default 1m and 1h levels, waited for until the rollup job has rolled the data
+ * up) and without (`storage.rollups: []`: aggregates pushed down to DuckDB over raw points). Each query
+ * runs once to warm up, then BENCH_RUNS (default 5) times; the table shows the p50 per target and the ratios
  * (InfluxDB time / sensorhub time: above 1 means sensorhub is faster), then bytes per stored point from each
  * data directory. Prints one JSON line last.
  */
@@ -20,8 +22,9 @@ import { roundNumbers } from './lib/report.js';
 import { startSensorhub } from './lib/servers.js';
 
 const DB = 'bench';
-const T0 = 1_704_067_200; // 2024-01-01T00:00:00Z
 const DAY = 86_400;
+/** Yesterday 00:00 UTC: recent, so that retention keeps it and the 1-minute rollups (kept 90 days) hold it. */
+const T0 = Math.floor(Date.now() / 1000 / DAY) * DAY - DAY;
 
 function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -69,6 +72,43 @@ async function query(t: Target, q: string): Promise<{ ms: number; series: number
   return { ms, series: series.length, values: series.reduce((n, s) => n + s.values.length, 0) };
 }
 
+/** A counter's total over its label sets in a Prometheus text body. */
+function counterTotal(metrics: string, name: string, labels: string): number {
+  let total = 0;
+  for (const line of metrics.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(labels))
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/**
+ * Waits until the rollup job has rolled up what was written: the 1m level's rolled-bucket counter has
+ * moved and then stayed still for longer than the job's period (15 s).
+ */
+async function waitForRollups(t: Target): Promise<void> {
+  const read = async () => {
+    const res = await fetch(`${t.url}/metrics`, { headers: t.headers });
+    return counterTotal(await res.text(), 'sensorhub_rollup_buckets_total', 'interval="60"');
+  };
+  let last = await read();
+  let stableSince = performance.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = await read();
+    if (now !== last) {
+      last = now;
+      stableSince = performance.now();
+    } else if (last > 0 && performance.now() - stableSince > 17_000) return;
+  }
+}
+
+async function configFile(name: string, body: string): Promise<string> {
+  const file = join(tmpdir(), `sensorhub-bench-query-${name}-${process.pid}.yaml`);
+  await writeFile(file, body);
+  return file;
+}
+
 async function main(): Promise<number> {
   const seriesCount = Number(process.env.BENCH_SERIES ?? 1000);
   const points = Number(process.env.BENCH_POINTS ?? 2_000_000);
@@ -76,20 +116,27 @@ async function main(): Promise<number> {
   const perSeries = Math.floor(points / seriesCount);
   const step = DAY / perSeries;
 
-  // sensorhub reads raw points per query (bounded by query.maxPoints): allow the whole data set.
-  const config = join(tmpdir(), `sensorhub-bench-query-${process.pid}.yaml`);
-  await writeFile(config, `query:\n  maxPoints: ${points * 2}\n`);
-  process.env.SENSORHUB_CONFIG = config;
+  // Queries the pushdown cannot serve read raw points (bounded by query.maxPoints): allow the whole set.
+  const queryConfig = `query:\n  maxPoints: ${points * 2}\n`;
   const password = randomBytes(18).toString('base64url');
-  progress('starting sensorhub and influxd');
-  const [sh, influx] = await Promise.all([startSensorhub(password, undefined), startInfluxDb()]);
+  progress('starting sensorhub (rollups on, rollups off) and influxd');
+  // The data set is from 2024: keep it whatever the default retention.
+  process.env.SENSORHUB_CONFIG = await configFile(
+    'rollups',
+    `${queryConfig}storage:\n  retention:\n    default: INF\n`,
+  );
+  const sh = await startSensorhub(password, undefined);
+  process.env.SENSORHUB_CONFIG = await configFile(
+    'raw',
+    `${queryConfig}storage:\n  retention:\n    default: INF\n  rollups: []\n`,
+  );
+  const raw = await startSensorhub(password, undefined);
+  const influx = await startInfluxDb();
   try {
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
     const targets: Target[] = [
-      {
-        name: 'sensorhub',
-        url: `http://127.0.0.1:${sh.httpPort}`,
-        headers: { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` },
-      },
+      { name: 'sensorhub', url: `http://127.0.0.1:${sh.httpPort}`, headers: auth },
+      { name: 'sensorhubRaw', url: `http://127.0.0.1:${raw.httpPort}`, headers: auth },
       { name: 'influxdb', url: influx.url, headers: {} },
     ];
     const created = await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, {
@@ -112,13 +159,14 @@ async function main(): Promise<number> {
           const body = lines.join('\n');
           lines = [];
           pending.push(...targets.map((tg) => write(tg, body)));
-          if (pending.length >= 8) await Promise.all(pending.splice(0));
+          if (pending.length >= 12) await Promise.all(pending.splice(0));
         }
       }
     }
     if (lines.length > 0) pending.push(...targets.map((tg) => write(tg, lines.join('\n'))));
     await Promise.all(pending);
-    progress(`written in ${((performance.now() - writeStart) / 1000).toFixed(1)} s`);
+    progress(`written in ${((performance.now() - writeStart) / 1000).toFixed(1)} s; waiting for the rollups`);
+    await waitForRollups(targets[0] as Target);
 
     const range = `time >= ${T0}s AND time < ${T0 + DAY}s`;
     const queries: Array<[string, string]> = [
@@ -135,13 +183,15 @@ async function main(): Promise<number> {
     const rows: Array<{
       query: string;
       sensorhubMs: number;
+      sensorhubRawMs: number;
       influxdbMs: number;
       ratio: number;
+      ratioRaw: number;
       series: number;
       values: number;
     }> = [];
     for (const [label, q] of queries) {
-      const times: Record<string, number[]> = { sensorhub: [], influxdb: [] };
+      const times: Record<string, number[]> = { sensorhub: [], sensorhubRaw: [], influxdb: [] };
       let shape = { series: 0, values: 0 };
       for (const t of targets) {
         await query(t, q);
@@ -153,35 +203,49 @@ async function main(): Promise<number> {
       }
       const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
       const s = p50(times.sensorhub as number[]);
+      const r = p50(times.sensorhubRaw as number[]);
       const i = p50(times.influxdb as number[]);
-      rows.push({ query: label, sensorhubMs: s, influxdbMs: i, ratio: i / s, ...shape });
-      progress(`${label}: sensorhub ${s.toFixed(1)} ms, influxdb ${i.toFixed(1)} ms`);
+      rows.push({
+        query: label,
+        sensorhubMs: s,
+        sensorhubRawMs: r,
+        influxdbMs: i,
+        ratio: i / s,
+        ratioRaw: i / r,
+        ...shape,
+      });
+      progress(
+        `${label}: sensorhub ${s.toFixed(1)} ms (no rollups ${r.toFixed(1)} ms), influxdb ${i.toFixed(1)} ms`,
+      );
     }
 
     const stored = perSeries * seriesCount;
     const bytes = {
       sensorhub: sh.dataDir ? (await dirBytes(sh.dataDir)) / stored : Number.NaN,
+      sensorhubNoRollups: raw.dataDir ? (await dirBytes(raw.dataDir)) / stored : Number.NaN,
       influxdb: (await dirBytes(influx.dir)) / stored,
     };
     const width = Math.max(...rows.map((r) => r.query.length));
     process.stdout.write(
       `\nquery benchmark: ${stored.toLocaleString('en-US')} points, ${seriesCount} series over 24 h; p50 of ${runs} runs\n\n`,
     );
-    process.stdout.write(`${'query'.padEnd(width)}  sensorhub ms  influxdb ms  influxdb/sensorhub\n`);
+    process.stdout.write(
+      `${'query'.padEnd(width)}  sensorhub ms  no rollups ms  influxdb ms  influxdb/sensorhub  influxdb/no rollups\n`,
+    );
     for (const r of rows) {
       process.stdout.write(
-        `${r.query.padEnd(width)}  ${r.sensorhubMs.toFixed(1).padStart(12)}  ${r.influxdbMs.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(18)}\n`,
+        `${r.query.padEnd(width)}  ${r.sensorhubMs.toFixed(1).padStart(12)}  ${r.sensorhubRawMs.toFixed(1).padStart(13)}  ${r.influxdbMs.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(18)}  ${r.ratioRaw.toFixed(2).padStart(19)}\n`,
       );
     }
     process.stdout.write(
-      `\nbytes per stored point (data directory, WAL included): sensorhub (DuckDB) ${bytes.sensorhub.toFixed(1)}, InfluxDB ${bytes.influxdb.toFixed(1)}\n`,
+      `\nbytes per stored point (data directory, WAL included): sensorhub (DuckDB, with rollups) ${bytes.sensorhub.toFixed(1)}, without rollups ${bytes.sensorhubNoRollups.toFixed(1)}, InfluxDB ${bytes.influxdb.toFixed(1)}\n`,
     );
     process.stdout.write(
       `${JSON.stringify(roundNumbers({ bench: 'query', points: stored, series: seriesCount, runs, results: rows, bytesPerPoint: bytes }))}\n`,
     );
     return 0;
   } finally {
-    await Promise.all([sh.stop(), influx.stop()]);
+    await Promise.all([sh.stop(), raw.stop(), influx.stop()]);
   }
 }
 

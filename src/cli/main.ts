@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { backupCommand, restoreCommand } from './backup.js';
 import { certCommand } from './cert.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { deviceCommand } from './device.js';
@@ -22,7 +23,8 @@ Usage:
   sensorhub rules test TOPIC PAYLOAD | check                  (what a message becomes under the rules)
   sensorhub dead-letters list | replay | delete [FILTER]      (rejected messages; replay after a fix)
   sensorhub storage roles                                     (least-privilege PostgreSQL roles)
-  sensorhub export --db DB [--format lp|csv] | import FILE... --db DB   (line protocol or CSV, gzip ok)
+  sensorhub export --db DB [--format lp|csv|parquet] | import FILE... --db DB   (line protocol, CSV, Parquet)
+  sensorhub backup --out FILE|DIR | restore --from FILE|DIR --data-dir DIR   (live backup, offline restore)
   sensorhub token list | create --write DB [--read DB] | revoke ID   (API tokens for InfluxDB-style writes)
   sensorhub help [COMMAND]
 
@@ -40,6 +42,8 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   storage: storageCommand,
   export: exportCommand,
   import: importCommand,
+  backup: backupCommand,
+  restore: restoreCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -9,13 +9,17 @@ import type { FieldValue } from '../core/point.js';
 import { formatLineProtocol } from '../ingest/line-protocol/serialize.js';
 import { parseRfc3339 } from '../ingest/mapping/coerce.js';
 import { parseCommand, usage } from './args.js';
+import { ParquetSink } from './parquet-sink.js';
+import { ImportProgress } from './progress.js';
 import { secretFromEnv } from './start.js';
 
 const EXPORT_HELP = `Usage:
-  sensorhub export --db DB [--measurement M] [--from T] [--to T] [--format lp|csv] [--out FILE]
+  sensorhub export --db DB [--measurement M] [--from T] [--to T] [--format lp|csv|parquet] [--out FILE]
 
-Writes the points of a running server as InfluxDB line protocol (default; ns timestamps) or CSV
-(measurement,time,tags,field,value). T is RFC 3339 (default: from the epoch to now). Through the server's
+Writes the points of a running server as InfluxDB line protocol (default; ns timestamps), CSV
+(measurement,time,tags,field,value) or Parquet (needs --out; one row per field value: measurement, time,
+tags as a map, field, value_float | value_boolean | value_string). T is RFC 3339 (default: from the epoch
+to now). Through the server's
 InfluxQL API (--url, default $SENSORHUB_URL or http://localhost:8086) as admin with
 SENSORHUB_ADMIN_PASSWORD (or _FILE).
 `;
@@ -30,10 +34,18 @@ letters). Through --url (default $SENSORHUB_URL or http://localhost:8086) as adm
 SENSORHUB_ADMIN_PASSWORD (or _FILE).
 `;
 
-/** Time windows an export reads at once: bounded memory for any range. */
+/**
+ * An export reads its range in time windows, so memory stays bounded for any range. Windows start at 6 h,
+ * double after a light window (so an export from the epoch crosses empty decades in a few requests) and
+ * halve after a heavy one, or when the server refuses one as over query.maxPoints.
+ */
 const EXPORT_WINDOW_MICROS = 6 * 3600 * 1_000_000;
+const LIGHT_WINDOW_POINTS = 20_000;
+const HEAVY_WINDOW_POINTS = 200_000;
+const MIN_WINDOW_MICROS = 1_000_000;
 
-async function connection(urlFlag: unknown): Promise<{ url: string; authorization: string }> {
+/** The server at --url / SENSORHUB_URL, as admin with SENSORHUB_ADMIN_PASSWORD (or _FILE). */
+export async function serverConnection(urlFlag: unknown): Promise<{ url: string; authorization: string }> {
   const url = String(urlFlag ?? process.env.SENSORHUB_URL ?? 'http://localhost:8086').replace(/\/$/, '');
   const password = await secretFromEnv(process.env, 'SENSORHUB_ADMIN_PASSWORD');
   if (!password) throw new Error('set SENSORHUB_ADMIN_PASSWORD (or _FILE) to reach the server as admin');
@@ -96,15 +108,22 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const v = parsed.values;
   if (!v.db) return usage(EXPORT_HELP);
   const format = (v.format as string | undefined) ?? 'lp';
-  if (format !== 'lp' && format !== 'csv') {
-    process.stderr.write('sensorhub export: --format is lp or csv\n');
+  if (format !== 'lp' && format !== 'csv' && format !== 'parquet') {
+    process.stderr.write(`sensorhub export: --format is lp, csv or parquet, not "${format}"\n`);
     return 2;
   }
-  const conn = await connection(v.url);
+  if (format === 'parquet' && !v.out) {
+    process.stderr.write(
+      'sensorhub export: --format parquet needs --out FILE (Parquet is not written to stdout)\n',
+    );
+    return 2;
+  }
+  const conn = await serverConnection(v.url);
   const db = v.db as string;
   const from = timeArg(v.from as string | undefined, 0, 'from');
   const to = timeArg(v.to as string | undefined, Date.now() * 1000 + 1, 'to');
-  const out: Writable = v.out ? createWriteStream(v.out as string) : process.stdout;
+  const parquet = format === 'parquet' ? await ParquetSink.open(v.out as string) : undefined;
+  const out: Writable = v.out && !parquet ? createWriteStream(v.out as string) : process.stdout;
   const write = (text: string) =>
     new Promise<void>((resolve, reject) => {
       out.write(text, (err) => (err ? reject(err) : resolve()));
@@ -112,40 +131,65 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const source = v.measurement ? `"${String(v.measurement).replace(/"/g, '\\"')}"` : '/.*/';
   if (format === 'csv') await write('measurement,time,tags,field,value\n');
   let points = 0;
-  for (let start = from; start < to; start += EXPORT_WINDOW_MICROS) {
-    const end = Math.min(to, start + EXPORT_WINDOW_MICROS);
-    const q = `SELECT * FROM ${source} WHERE time >= ${start}u AND time < ${end}u GROUP BY *`;
-    const series = await influxql(conn, db, q);
-    let chunk = '';
-    for (const s of series) {
-      const tags = s.tags ?? {};
-      const fieldCols = s.columns.slice(1);
-      for (const row of s.values) {
-        const time = row[0] as number;
-        const fields: Record<string, FieldValue> = {};
-        fieldCols.forEach((c, i) => {
-          const value = row[i + 1];
-          if (value !== null && value !== undefined) fields[c] = value;
-        });
-        if (Object.keys(fields).length === 0) continue;
-        points++;
-        if (format === 'lp') {
-          chunk += `${formatLineProtocol({ measurement: s.name, tags: { ...tags }, fields, time }, 'ns')}\n`;
-        } else {
-          const tagText = Object.entries(tags)
-            .filter(([, val]) => val !== '')
-            .map(([k, val]) => `${k}=${val}`)
-            .join(';');
-          for (const [f, val] of Object.entries(fields))
-            chunk += `${cell(s.name)},${time},${cell(tagText)},${cell(f)},${csv(val)}\n`;
-        }
-      }
-    }
-    if (chunk) await write(chunk);
+  try {
+    await exportWindows();
+  } catch (err) {
+    await parquet?.abort();
+    throw err;
   }
-  if (v.out) await new Promise<void>((resolve) => out.end(resolve));
+  if (parquet) await parquet.finish();
+  else if (v.out) await new Promise<void>((resolve) => out.end(resolve));
   process.stderr.write(`exported ${points} points from ${db}\n`);
   return 0;
+
+  /** Reads the range window by window; each window's points are written before the next is read. */
+  async function exportWindows(): Promise<void> {
+    let window = EXPORT_WINDOW_MICROS;
+    for (let start = from; start < to; ) {
+      const end = Math.min(to, start + window);
+      const q = `SELECT * FROM ${source} WHERE time >= ${start}u AND time < ${end}u GROUP BY *`;
+      let series: InfluxSeries[];
+      try {
+        series = await influxql(conn, db, q);
+      } catch (err) {
+        if (!/query\.maxPoints/.test(errorMessage(err)) || window <= MIN_WINDOW_MICROS) throw err;
+        window = Math.max(MIN_WINDOW_MICROS, Math.floor(window / 2));
+        continue;
+      }
+      start = end;
+      const values = series.reduce((n, s) => n + s.values.length * Math.max(1, s.columns.length - 1), 0);
+      if (values < LIGHT_WINDOW_POINTS) window *= 2;
+      else if (values > HEAVY_WINDOW_POINTS) window = Math.max(MIN_WINDOW_MICROS, Math.floor(window / 2));
+      let chunk = '';
+      for (const s of series) {
+        const tags = s.tags ?? {};
+        const fieldCols = s.columns.slice(1);
+        for (const row of s.values) {
+          const time = row[0] as number;
+          const fields: Record<string, FieldValue> = {};
+          fieldCols.forEach((c, i) => {
+            const value = row[i + 1];
+            if (value !== null && value !== undefined) fields[c] = value;
+          });
+          if (Object.keys(fields).length === 0) continue;
+          points++;
+          if (parquet) parquet.add(s.name, tags, time, fields);
+          else if (format === 'lp') {
+            chunk += `${formatLineProtocol({ measurement: s.name, tags: { ...tags }, fields, time }, 'ns')}\n`;
+          } else {
+            const tagText = Object.entries(tags)
+              .filter(([, val]) => val !== '')
+              .map(([k, val]) => `${k}=${val}`)
+              .join(';');
+            for (const [f, val] of Object.entries(fields))
+              chunk += `${cell(s.name)},${time},${cell(tagText)},${cell(f)},${csv(val)}\n`;
+          }
+        }
+      }
+      if (chunk) await write(chunk);
+      parquet?.flush();
+    }
+  }
 }
 
 /** A CSV cell. */
@@ -216,18 +260,31 @@ export async function importCommand(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
   if (!v.db || parsed.positionals.length === 0) return usage(IMPORT_HELP);
-  const conn = await connection(v.url);
   const batchSize = Number(v.batch ?? 5000);
-  const started = performance.now();
+  if (!Number.isInteger(batchSize) || batchSize <= 0) {
+    process.stderr.write(`sensorhub import: --batch is a positive whole number of lines, not "${v.batch}"\n`);
+    return 2;
+  }
+  const precisionFlag = (v.precision as string | undefined) ?? 'ns';
+  if (!['ns', 'us', 'ms', 's'].includes(precisionFlag)) {
+    process.stderr.write(`sensorhub import: --precision is ns, us, ms or s, not "${precisionFlag}"\n`);
+    return 2;
+  }
+  let totalBytes = 0;
+  for (const file of parsed.positionals) {
+    const info = await stat(file).catch((err: unknown) => {
+      throw new Error(`cannot read ${file}: ${errorMessage(err)}`);
+    });
+    if (!info.isFile()) throw new Error(`${file} is not a file`);
+    totalBytes += info.size;
+  }
+  const conn = await serverConnection(v.url);
   let sent = 0;
   let rejected = 0;
+  let bytesRead = 0;
   const reasons = new Map<string, number>();
-  const report = (final = false) => {
-    const seconds = (performance.now() - started) / 1000;
-    process.stderr.write(
-      `${final ? '' : '\r'}imported ${sent - rejected} lines, ${rejected} rejected, ${Math.round((sent - rejected) / Math.max(seconds, 0.001))} lines/s${final ? '\n' : ''}`,
-    );
-  };
+  const progress = new ImportProgress(process.stderr, totalBytes);
+  const state = () => ({ bytes: bytesRead, lines: sent, rejected });
   const flush = async (lines: string[], precision: string) => {
     if (lines.length === 0) return;
     const res = await fetch(
@@ -251,7 +308,7 @@ export async function importCommand(argv: string[]): Promise<number> {
     } else if (res.status !== 204) {
       throw new Error(`the server answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     }
-    report();
+    progress.update(state());
   };
   for (const file of parsed.positionals) {
     const isCsv = /\.csv(\.gz)?$/i.test(file);
@@ -261,8 +318,11 @@ export async function importCommand(argv: string[]): Promise<number> {
     await handle.close();
     const gzip = head[0] === 0x1f && head[1] === 0x8b;
     const raw = createReadStream(file);
+    raw.on('data', (chunk) => {
+      bytesRead += chunk.length;
+    });
     const input: Readable = gzip ? raw.pipe(createGunzip()) : raw;
-    const precision = isCsv ? 'us' : ((v.precision as string | undefined) ?? 'ns');
+    const precision = isCsv ? 'us' : precisionFlag;
     let lines: string[] = [];
     let first = true;
     for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
@@ -289,7 +349,12 @@ export async function importCommand(argv: string[]): Promise<number> {
     }
     await flush(lines, precision);
   }
-  report(true);
-  for (const [reason, n] of reasons) process.stderr.write(`  ${n} × ${reason}\n`);
+  progress.done(state());
+  if (reasons.size > 0) {
+    process.stderr.write('rejected lines by reason:\n');
+    for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1]))
+      process.stderr.write(`  ${n} × ${reason}\n`);
+    process.stderr.write('the server keeps lines it refused as dead letters: sensorhub dead-letters list\n');
+  }
   return rejected > 0 ? 1 : 0;
 }

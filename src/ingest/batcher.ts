@@ -17,6 +17,12 @@ export interface BatcherOptions {
    * promises resolve: the live stream that alerts evaluate. Must be fast and must not throw.
    */
   readonly onCommitted?: (points: readonly Point[]) => void;
+  /**
+   * Checks a batch before the store sees it and returns the points to refuse (by index into the batch),
+   * e.g. those beyond retention (RetentionPolicies.admit). They are reported like the store's refusals.
+   * A rejection fails the batch as a store failure does.
+   */
+  readonly admit?: (points: readonly Point[]) => Promise<RefusedPoint[]>;
 }
 
 interface Submission {
@@ -141,12 +147,15 @@ export class WriteBatcher {
     if (batch.length > 1) for (const s of batch) for (const p of s.points) points.push(p);
     const started = performance.now();
     try {
-      const outcome = await this.opts.store.write(points);
+      const early = this.opts.admit ? await this.opts.admit(points) : [];
+      const outcome = await this.opts.store.write(early.length === 0 ? points : without(points, early));
       this.opts.commitSeconds?.observe((performance.now() - started) / 1000);
       this.opts.batchPoints?.observe(count);
       let offset = 0;
       let r = 0;
-      const refused = [...outcome.refused].sort((a, b) => a.index - b.index);
+      const refused = (early.length === 0 ? [...outcome.refused] : merge(early, outcome.refused)).sort(
+        (a, b) => a.index - b.index,
+      );
       if (this.opts.onCommitted) this.#notify(points, refused);
       for (const s of batch) {
         const mine: RefusedPoint[] = [];
@@ -188,4 +197,24 @@ export class WriteBatcher {
       (this.#roomWaiters.shift() as () => void)();
     }
   }
+}
+
+/** `points` without the refused ones, in order. */
+function without(points: readonly Point[], refused: readonly RefusedPoint[]): Point[] {
+  const out = new Set(refused.map((r) => r.index));
+  return points.filter((_, i) => !out.has(i));
+}
+
+/**
+ * The early refusals plus the store's, whose indexes count only the points that reached it (those not
+ * refused early): mapped back to indexes into the whole batch.
+ */
+function merge(early: readonly RefusedPoint[], late: readonly RefusedPoint[]): RefusedPoint[] {
+  if (late.length === 0) return [...early];
+  const out = new Set(early.map((r) => r.index));
+  let last = 0;
+  for (const r of late) last = Math.max(last, r.index);
+  const kept: number[] = [];
+  for (let i = 0; kept.length <= last; i++) if (!out.has(i)) kept.push(i);
+  return [...early, ...late.map((r) => ({ ...r, index: kept[r.index] as number }))];
 }

@@ -1,6 +1,6 @@
 import { AppError } from '../core/errors.js';
 import type { FieldType, Point } from '../core/point.js';
-import type { Aggregate, SeriesQuery } from './store.js';
+import type { Aggregate, SeriesQuery, TagPredicate } from './store.js';
 
 /**
  * Rules every driver applies the same way, kept in one place so that the memory reference and the DuckDB
@@ -33,6 +33,115 @@ export function validateQuery(q: SeriesQuery): void {
     badParam('interval must be a positive integer number of microseconds');
   }
   if (!Number.isSafeInteger(q.limit) || q.limit < 1) badParam('limit must be a positive integer');
+  if (q.offset !== undefined) {
+    if (q.interval === undefined) badParam('offset needs an interval');
+    if (!Number.isSafeInteger(q.offset) || q.offset < 0 || q.offset >= q.interval) {
+      badParam('offset must be an integer number of microseconds, 0 ≤ offset < interval');
+    }
+  }
+  if (q.groupBy !== undefined && !q.groupBy.every((k) => typeof k === 'string')) {
+    badParam('groupBy must list tag keys');
+  }
+  if (q.tagPredicate !== undefined) validateTagPredicate(q.tagPredicate);
+}
+
+function validateTagPredicate(p: TagPredicate): void {
+  switch (p.op) {
+    case 'and':
+    case 'or':
+      validateTagPredicate(p.left);
+      validateTagPredicate(p.right);
+      return;
+    case 'eq':
+    case 'ne':
+      if (typeof p.value !== 'string') badParam(`tag predicate on "${p.key}" needs a string value`);
+      return;
+    case 'match':
+    case 'nomatch':
+      tagRegex(p.source);
+      return;
+    default:
+      badParam(`unknown tag predicate "${String((p as { op: unknown }).op)}"`);
+  }
+}
+
+const tagRegexes = new Map<string, RegExp>();
+function tagRegex(source: string): RegExp {
+  let re = tagRegexes.get(source);
+  if (re === undefined) {
+    try {
+      re = new RegExp(source);
+    } catch (err) {
+      badParam(`invalid regular expression /${source}/: ${(err as Error).message}`);
+    }
+    if (tagRegexes.size > 1000) tagRegexes.clear();
+    tagRegexes.set(source, re);
+  }
+  return re;
+}
+
+/** A missing tag is the empty string, as InfluxQL compares it. */
+export function tagPredicateMatches(tags: Readonly<Record<string, string>>, p: TagPredicate): boolean {
+  switch (p.op) {
+    case 'and':
+      return tagPredicateMatches(tags, p.left) && tagPredicateMatches(tags, p.right);
+    case 'or':
+      return tagPredicateMatches(tags, p.left) || tagPredicateMatches(tags, p.right);
+    case 'eq':
+      return (tags[p.key] ?? '') === p.value;
+    case 'ne':
+      return (tags[p.key] ?? '') !== p.value;
+    case 'match':
+      return tagRegex(p.source).test(tags[p.key] ?? '');
+    case 'nomatch':
+      return !tagRegex(p.source).test(tags[p.key] ?? '');
+  }
+}
+
+/** The series a query reads: its equality filters and its tag predicate. */
+export function seriesSelected(tags: Readonly<Record<string, string>>, q: SeriesQuery): boolean {
+  return (
+    tagsMatch(tags, q.tags) && (q.tagPredicate === undefined || tagPredicateMatches(tags, q.tagPredicate))
+  );
+}
+
+/** Series a query aggregates together, and the tags their SeriesData carries. */
+export interface SeriesGroup<S> {
+  readonly tags: Record<string, string>;
+  readonly members: S[];
+}
+
+/**
+ * Groups series as `q.groupBy` says (see SeriesQuery), in result order. `series` must already be sorted
+ * by series key: without groupBy each one is its own group, in that order.
+ */
+export function groupSeries<S extends { readonly tags: Readonly<Record<string, string>> }>(
+  series: readonly S[],
+  groupBy: readonly string[] | undefined,
+): SeriesGroup<S>[] {
+  if (groupBy === undefined) return series.map((s) => ({ tags: { ...s.tags }, members: [s] }));
+  const groups = new Map<string, SeriesGroup<S>>();
+  for (const s of series) {
+    const values = groupBy.map((k) => s.tags[k] ?? '');
+    const id = JSON.stringify(values);
+    let g = groups.get(id);
+    if (g === undefined) {
+      const tags: Record<string, string> = {};
+      groupBy.forEach((k, i) => {
+        tags[k] = values[i] as string;
+      });
+      g = { tags, members: [] };
+      groups.set(id, g);
+    }
+    g.members.push(s);
+  }
+  return [...groups.values()].sort((a, b) => {
+    for (const k of groupBy) {
+      const c = compareStrings(a.tags[k] as string, b.tags[k] as string);
+      if (c !== 0) return c;
+    }
+    return 0;
+  });
 }
 
 /** mean/sum/min/max need numbers; count, first, last and raw work on every type. */
@@ -107,9 +216,13 @@ export function typeConflictMessage(field: string, stored: FieldType, got: Field
   return `field "${field}" is ${stored}; this point has it as ${got}`;
 }
 
-/** Bucket start, aligned to multiples of the interval since the epoch (floor, also for negative times). */
-export function bucketStart(time: number, interval: number): number {
-  return time - (((time % interval) + interval) % interval);
+/**
+ * Bucket start, aligned to multiples of the interval since the epoch plus the offset (floor, also for
+ * negative times).
+ */
+export function bucketStart(time: number, interval: number, offset = 0): number {
+  const t = time - offset;
+  return time - (((t % interval) + interval) % interval);
 }
 
 function badParam(message: string): never {

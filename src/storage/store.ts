@@ -22,8 +22,57 @@ export interface SeriesQuery {
    * GROUP BY time()). Undefined: one bucket spanning the whole range (for aggregates) or none (raw).
    */
   readonly interval?: number;
+  /**
+   * Shifts the buckets of `interval` (µs, 0 ≤ offset < interval): they start at multiples of the interval
+   * plus the offset, as `GROUP BY time(interval, offset)`. Default 0.
+   */
+  readonly offset?: number;
+  /**
+   * Series must also match this predicate on their tags (evaluated once per series, never per point).
+   * A tag a series lacks compares as the empty string, as in InfluxQL.
+   */
+  readonly tagPredicate?: TagPredicate;
+  /**
+   * Aggregates over groups of series instead of per series: series with the same values of these tag keys
+   * (a missing tag counts as '') form one group, whose SeriesData carries exactly these keys as `tags`.
+   * `[]` puts every series in one group. Undefined: one group per series (tags are the series' tags).
+   * Groups are ordered by their tag values, in the order the keys are given. Ignored for raw.
+   */
+  readonly groupBy?: readonly string[];
   /** Upper bound on rows returned over all series; the store stops early and reports truncated. */
   readonly limit: number;
+}
+
+/**
+ * A condition on a series' tags that a store can apply when it selects series: what an InfluxQL WHERE
+ * clause says about tags, as data (it crosses to the store's thread). Regex sources are JavaScript
+ * regular expressions, the same the InfluxQL executor evaluates.
+ */
+export type TagPredicate =
+  | { readonly op: 'eq' | 'ne'; readonly key: string; readonly value: string }
+  | { readonly op: 'match' | 'nomatch'; readonly key: string; readonly source: string }
+  | { readonly op: 'and' | 'or'; readonly left: TagPredicate; readonly right: TagPredicate };
+
+/**
+ * One rollup level: per series and bucket of `interval`, the count, sum, min, max, first and last (with
+ * their times) of a float field, kept for `keep` after the bucket (both in µs).
+ */
+export interface RollupLevel {
+  readonly interval: number;
+  readonly keep: number;
+}
+
+/** What one maintainRollups() call did, per level (by interval). */
+export interface RollupReport {
+  readonly levels: ReadonlyArray<{
+    readonly interval: number;
+    /** Every bucket before this (µs) is rolled up, except dirty ones still waiting. */
+    readonly watermark: EpochMicros;
+    /** Buckets written (new or re-rolled after late writes). */
+    readonly rolled: number;
+    /** Buckets deleted because they are older than `keep`. */
+    readonly pruned: number;
+  }>;
 }
 
 export interface SeriesData {
@@ -184,14 +233,66 @@ export interface TimeSeriesStore {
   /** Every key starting with `prefix`, with its value, sorted by key. */
   listMeta(prefix: string): Promise<Array<[string, string]>>;
 
+  /**
+   * Rolls up the closed buckets (bucket end ≤ now) of every rollup level since its watermark, re-rolls the
+   * buckets that late writes touched, and deletes rollup buckets older than their level's `keep`. Queries
+   * read rollups transparently (see docs/storage.md); a background job calls this.
+   */
+  maintainRollups(now: EpochMicros): Promise<RollupReport>;
+
+  /**
+   * Writes a consistent copy of everything the store keeps to a new database file at `targetPath`, while
+   * writes go on: every write committed before the call is in it, and no write half. The file must not
+   * exist. STO_BACKUP_UNSUPPORTED from drivers that have no such file (memory, PostgreSQL: pg_dump);
+   * STO_BACKUP_FAILED when the copy cannot be written (nothing is left at `targetPath` then).
+   */
+  backup(targetPath: string): Promise<StoreBackup>;
+
+  /**
+   * Retention: deletes every stored value of `database` with time < before, in one transaction, and
+   * returns how many values (samples) it deleted. Series catalog entries stay, even with no values left
+   * (InfluxDB, too, keeps a series until its shards are dropped); so do field types.
+   */
+  deleteBefore(database: string, before: EpochMicros): Promise<number>;
+  /**
+   * Per-database counts and times, sorted by database (every database with a catalog entry, including
+   * those whose values retention deleted). Reads every stored time: callers cache it rather than calling
+   * it per request of a hot path.
+   */
+  databaseStats(): Promise<DatabaseStats[]>;
+
   /** True when a write would be accepted now (for /readyz). */
   isWritable(): boolean;
   stats(): StoreStats;
 }
 
+/** What `backup` wrote. */
+export interface StoreBackup {
+  /** Size of the copy. */
+  readonly bytes: number;
+}
+
+/** One database's share of the store (GET /api/v1/databases, the sensorhub_database_* gauges). */
+export interface DatabaseStats {
+  readonly database: string;
+  /** Catalog entries (measurement, tag set, field), as StoreStats counts series. */
+  readonly series: number;
+  /** Stored field values. */
+  readonly samples: number;
+  /** Time of its oldest and newest stored value; null when it holds none. */
+  readonly oldest: EpochMicros | null;
+  readonly newest: EpochMicros | null;
+  /**
+   * Bytes on disk, estimated: the store's data size shared out by sample count (values of different
+   * databases live in one table). Absent when the driver cannot tell (memory).
+   */
+  readonly bytes?: number;
+}
+
 export interface RefusedPoint {
   readonly index: number;
-  readonly code: 'STO_FIELD_TYPE_CONFLICT';
+  /** ING_BEYOND_RETENTION: refused before the store by the retention check (src/storage/retention.ts). */
+  readonly code: 'STO_FIELD_TYPE_CONFLICT' | 'ING_BEYOND_RETENTION';
   readonly message: string;
 }
 

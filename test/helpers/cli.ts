@@ -8,7 +8,8 @@ export function runCli(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['dist/src/cli/main.js', ...args], {
-      env: { PATH: process.env.PATH ?? '', ...env },
+      // Retention INF unless the test sets SENSORHUB_RETENTION: tests write data dated years back.
+      env: { PATH: process.env.PATH ?? '', SENSORHUB_RETENTION: 'INF', ...env },
     });
     let stdout = '';
     let stderr = '';

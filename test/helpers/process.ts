@@ -36,7 +36,11 @@ export async function spawnServer(
       '127.0.0.1',
       ...args,
     ],
-    { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    // Retention INF unless the test sets SENSORHUB_RETENTION: tests write data dated years back.
+    {
+      env: { PATH: process.env.PATH ?? '', SENSORHUB_RETENTION: 'INF', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

@@ -20,6 +20,9 @@ export interface TestServer {
 
 export const TEST_PASSWORD = 'test-admin-password-1';
 
+/** Env every test server gets unless the test overrides it: retention INF (see docs/retention.md). */
+export const TEST_ENV: Readonly<Record<string, string>> = { SENSORHUB_RETENTION: 'INF' };
+
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
@@ -38,7 +41,9 @@ export async function startTestServer(
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'sensorhub-test-')));
   const config = await loadConfig({
     file: opts.file,
-    env: { ...opts.env },
+    // Tests write data dated years back: keep it unless the test is about retention (and sets it in env;
+    // env overrides the file's storage.retention.default).
+    env: { ...TEST_ENV, ...opts.env },
     flags: {
       'data-dir': dataDir,
       'mqtt-port': '0',

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SeriesQuery, TimeSeriesStore } from '../../src/storage/store.js';
 import { deadLetterContract } from './dead-letter-contract.js';
+import { retentionContract } from './retention-contract.js';
 import {
   expectAppError,
   HOUR,
@@ -269,6 +270,101 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
+    describe('grouped, shifted and filtered aggregates (InfluxQL pushdown)', () => {
+      // Three series; a and b share a time with equal and different values, so ties between series occur.
+      beforeEach(async () => {
+        await store.write([
+          point({ usage: 1 }, T0, { host: 'a', region: 'eu' }),
+          point({ usage: 5 }, T0 + 40 * MINUTE, { host: 'a', region: 'eu' }),
+          point({ usage: 7 }, T0, { host: 'b', region: 'eu' }),
+          point({ usage: 5 }, T0 + 40 * MINUTE, { host: 'b', region: 'eu' }),
+          point({ usage: 2 }, T0 + 70 * MINUTE, { host: 'b', region: 'eu' }),
+          point({ usage: 3 }, T0 + 20 * MINUTE, { host: 'c' }),
+        ]);
+      });
+
+      const rows = async (overrides: Partial<SeriesQuery>) =>
+        (await raw(overrides)).map((s) => ({ tags: s.tags, time: s.time, value: s.value }));
+
+      it('shifts buckets by the offset', async () => {
+        expect(await rows({ aggregate: 'count', interval: HOUR, offset: 30 * MINUTE, groupBy: [] })).toEqual([
+          { tags: {}, time: [T0 - 30 * MINUTE, T0 + 30 * MINUTE], value: [3, 3] },
+        ]);
+        await expectAppError(
+          store.query(query({ aggregate: 'count', interval: HOUR, offset: HOUR })),
+          'QRY_BAD_PARAM',
+        );
+        await expectAppError(store.query(query({ aggregate: 'count', offset: MINUTE })), 'QRY_BAD_PARAM');
+      });
+
+      it('groups series by tag keys, a missing tag counting as empty, in tag value order', async () => {
+        expect(await rows({ aggregate: 'sum', groupBy: ['region'] })).toEqual([
+          { tags: { region: '' }, time: [query().from], value: [3] },
+          { tags: { region: 'eu' }, time: [query().from], value: [20] },
+        ]);
+        expect(await rows({ aggregate: 'mean', interval: HOUR, groupBy: [] })).toEqual([
+          { tags: {}, time: [T0, T0 + HOUR], value: [21 / 5, 2] },
+        ]);
+      });
+
+      it('breaks ties between series as InfluxQL does', async () => {
+        // first/last: at the same time the larger value; min/max: the earliest of equal values.
+        expect(await rows({ aggregate: 'first', groupBy: [] })).toEqual([
+          { tags: {}, time: [T0], value: [7] },
+        ]);
+        expect(await rows({ aggregate: 'first', interval: HOUR, groupBy: [] })).toEqual([
+          { tags: {}, time: [T0, T0 + HOUR], value: [7, 2] },
+        ]);
+        expect(await rows({ aggregate: 'last', to: T0 + HOUR, groupBy: [] })).toEqual([
+          { tags: {}, time: [T0 + 40 * MINUTE], value: [5] },
+        ]);
+        expect(await rows({ aggregate: 'max', to: T0 + HOUR, groupBy: ['region'] })).toEqual([
+          { tags: { region: '' }, time: [T0 + 20 * MINUTE], value: [3] },
+          { tags: { region: 'eu' }, time: [T0], value: [7] },
+        ]);
+        expect(await rows({ aggregate: 'min', from: T0 + MINUTE, to: T0 + HOUR, groupBy: [] })).toEqual([
+          { tags: {}, time: [T0 + 20 * MINUTE], value: [3] },
+        ]);
+      });
+
+      it('selects series by a tag predicate (=, !=, regex, AND, OR; missing tags are empty)', async () => {
+        const hosts = async (tagPredicate: SeriesQuery['tagPredicate']) =>
+          (await raw({ aggregate: 'count', tagPredicate })).map((s) => s.tags.host);
+        expect(await hosts({ op: 'eq', key: 'region', value: '' })).toEqual(['c']);
+        expect(await hosts({ op: 'ne', key: 'region', value: 'eu' })).toEqual(['c']);
+        expect(await hosts({ op: 'match', key: 'host', source: '^[ab]$' })).toEqual(['a', 'b']);
+        expect(await hosts({ op: 'nomatch', key: 'nosuch', source: '.' })).toEqual(['a', 'b', 'c']);
+        expect(
+          await hosts({
+            op: 'or',
+            left: { op: 'eq', key: 'host', value: 'c' },
+            right: {
+              op: 'and',
+              left: { op: 'eq', key: 'region', value: 'eu' },
+              right: { op: 'ne', key: 'host', value: 'a' },
+            },
+          }),
+        ).toEqual(['b', 'c']);
+        await expectAppError(
+          store.query(query({ aggregate: 'count', tagPredicate: { op: 'match', key: 'host', source: '(' } })),
+          'QRY_BAD_PARAM',
+        );
+      });
+
+      it('reads the same numbers after maintainRollups, whatever the driver keeps', async () => {
+        const queries: Partial<SeriesQuery>[] = [
+          { aggregate: 'mean', interval: HOUR, groupBy: [] },
+          { aggregate: 'first', interval: HOUR, groupBy: [] },
+          { aggregate: 'last', groupBy: ['region'] },
+          { aggregate: 'count', interval: 10 * MINUTE },
+        ];
+        const before = await Promise.all(queries.map((q) => rows(q)));
+        const report = await store.maintainRollups(T0 + 3 * HOUR);
+        for (const l of report.levels) expect(l.watermark).toBeLessThanOrEqual(T0 + 3 * HOUR);
+        expect(await Promise.all(queries.map((q) => rows(q)))).toEqual(before);
+      });
+    });
+
     it('refuses malformed queries with QRY_BAD_PARAM', async () => {
       await store.write([point({ usage: 1 }, T0)]);
       const bad: Partial<SeriesQuery>[] = [
@@ -526,4 +622,5 @@ export function storeContract(name: string, make: () => Promise<StoreFixture>): 
   });
 
   deadLetterContract(name, make);
+  retentionContract(name, make);
 }

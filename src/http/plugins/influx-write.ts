@@ -82,7 +82,7 @@ export const influxWriteRoutes: FastifyPluginAsync<InfluxWriteOptions> = async (
   );
   const pointsCounter = opts.metrics.counter(
     'sensorhub_http_write_points_total',
-    'Points of HTTP line-protocol writes: written (committed), refused (field type conflict), unparsable.',
+    'Points of HTTP line-protocol writes: written (committed), refused (field type conflict, beyond retention), unparsable.',
   );
   const written = pointsCounter.with({ result: 'written' });
   const refusedCount = pointsCounter.with({ result: 'refused' });
@@ -189,11 +189,18 @@ export const influxWriteRoutes: FastifyPluginAsync<InfluxWriteOptions> = async (
     const dropped = errors.length + refused.length;
     const reasons: string[] = [];
     if (errors.length > 0) reasons.push(parseReasons(errors));
-    if (refused.length > 0) {
-      const first = refused[0] as RefusedPoint;
+    const conflicts = refused.filter((r) => r.code === 'STO_FIELD_TYPE_CONFLICT');
+    if (conflicts.length > 0) {
+      const first = conflicts[0] as RefusedPoint;
       const measurement = (lp[first.index] as LpPoint).measurement;
-      const more = refused.length > 1 ? ` (and ${refused.length - 1} more points)` : '';
+      const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more points)` : '';
       reasons.push(`field type conflict: measurement "${measurement}": ${first.message}${more}`);
+    }
+    const beyond = refused.filter((r) => r.code === 'ING_BEYOND_RETENTION');
+    if (beyond.length > 0) {
+      // InfluxDB's words first: Telegraf and the client libraries look for them to drop, not retry, the points.
+      const more = beyond.length > 1 ? ` (and ${beyond.length - 1} more points)` : '';
+      reasons.push(`points beyond retention policy: ${(beyond[0] as RefusedPoint).message}${more}`);
     }
     const suppressed = partialLog.allow();
     if (suppressed !== undefined) {
@@ -210,7 +217,7 @@ export const influxWriteRoutes: FastifyPluginAsync<InfluxWriteOptions> = async (
     // As InfluxDB: the bare parse errors when no line parsed, else a "partial write" with the dropped count.
     const message =
       points.length === 0 ? reasons.join('\n') : `partial write: ${reasons.join('\n')} dropped=${dropped}`;
-    const code: ErrorCode = errors.length > 0 ? 'ING_LINE_PROTOCOL' : 'STO_FIELD_TYPE_CONFLICT';
+    const code: ErrorCode = errors.length > 0 ? 'ING_LINE_PROTOCOL' : (refused[0] as RefusedPoint).code;
     return sendError(reply, apiOf(req), 400, message, code);
   };
 

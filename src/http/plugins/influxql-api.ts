@@ -8,6 +8,7 @@ import { executeStatements, type StatementResult } from '../../query/influxql/ex
 import { InfluxQLError } from '../../query/influxql/influxql-error.js';
 import { parseInfluxQLStatements } from '../../query/influxql/parser.js';
 import { zoneOffsetMicros } from '../../query/influxql/timezone.js';
+import type { RetentionPolicies } from '../../storage/retention.js';
 import type { TimeSeriesStore } from '../../storage/store.js';
 import { authenticate } from '../auth-hook.js';
 import { INFLUXDB_HEADERS } from './influx-write.js';
@@ -16,7 +17,13 @@ export interface InfluxQLRoutesOptions {
   readonly auth: Authenticator;
   readonly store: TimeSeriesStore;
   readonly maxPoints: number;
+  /** query.maxSeries (default 100,000). */
+  readonly maxSeries?: number;
+  /** query.timeout in ms, per statement; 0: none (default 30 s). */
+  readonly timeoutMs?: number;
   readonly nowMicros: () => number;
+  /** Retention policies: ALTER/CREATE take effect on the write path at once. */
+  readonly retention?: RetentionPolicies | undefined;
 }
 
 /** µs per unit of the `epoch` parameter. */
@@ -166,7 +173,10 @@ export const influxqlRoutes: FastifyPluginAsync<InfluxQLRoutesOptions> = async (
       database: db,
       nowMicros: opts.nowMicros(),
       maxPoints: opts.maxPoints,
+      ...(opts.maxSeries === undefined ? {} : { maxSeries: opts.maxSeries }),
+      ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
       admin: isAdmin,
+      ...(opts.retention ? { retention: opts.retention } : {}),
     });
     const shaped = shapeResults(results, q.epoch);
     const accept = req.headers.accept ?? '';

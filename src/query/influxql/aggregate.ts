@@ -5,6 +5,7 @@ import {
   isReducer,
   MATH,
   mathFn,
+  type Reduced,
   reduce,
   type Sample,
   SELECTORS,
@@ -32,9 +33,45 @@ export function numberArg(e: Expr | undefined): number | undefined {
   throw queryError('expected a number or a duration as the function’s second argument');
 }
 
-interface Bucket {
-  readonly start: number;
-  readonly rows: readonly Row[];
+type Call = Expr & { kind: 'call' };
+
+/**
+ * The buckets of an aggregate query and where their reducer values come from: reduced here from the
+ * points (RowBuckets), or already by the store (pushdown.ts). Everything after the reducers — fill, math,
+ * transforms, shaping — is the same for both.
+ */
+export interface BucketSource {
+  readonly starts: readonly number[];
+  /** True where the bucket holds no point at all (fill(none) leaves those buckets out). */
+  isEmpty(i: number): boolean;
+  /** The reducer's value (and a selector's point time) in bucket i; undefined when it has no samples. */
+  reduced(call: Call, i: number): Reduced | undefined;
+}
+
+/** Buckets over rows fetched from the store, reduced in JS. */
+class RowBuckets implements BucketSource {
+  readonly starts: number[];
+  readonly #rows: Row[][];
+
+  constructor(starts: number[], rows: Row[][]) {
+    this.starts = starts;
+    this.#rows = rows;
+  }
+
+  isEmpty(i: number): boolean {
+    return (this.#rows[i] as Row[]).length === 0;
+  }
+
+  reduced(call: Call, i: number): Reduced | undefined {
+    const arg = call.args[0] as Expr & { kind: 'ref' };
+    const samples: Sample[] = [];
+    for (const r of this.#rows[i] as Row[]) {
+      const v = r.fields[arg.name];
+      if (v !== undefined) samples.push({ time: r.time, value: v });
+    }
+    if (samples.length === 0) return undefined;
+    return reduce(call.name, samples, numberArg(call.args[1]));
+  }
 }
 
 /**
@@ -43,11 +80,11 @@ interface Bucket {
  */
 function aggColumn(
   e: Expr,
-  buckets: readonly Bucket[],
+  buckets: BucketSource,
   fill: FillOption,
   intervalMicros: number | undefined,
 ): { value: Value[]; time: Array<number | undefined> } {
-  const n = buckets.length;
+  const n = buckets.starts.length;
   switch (e.kind) {
     case 'number':
     case 'string':
@@ -70,23 +107,17 @@ function aggColumn(
       if (isReducer(e.name)) {
         const arg = e.args[0];
         if (arg?.kind !== 'ref') throw queryError(`${e.name}() needs a field as its first argument`);
-        const param = numberArg(e.args[1]);
         const value: Value[] = [];
         const time: Array<number | undefined> = [];
         let empty = 0;
-        for (const b of buckets) {
-          const samples: Sample[] = [];
-          for (const r of b.rows) {
-            const v = r.fields[arg.name];
-            if (v !== undefined) samples.push({ time: r.time, value: v });
-          }
-          if (samples.length === 0) {
+        for (let i = 0; i < n; i++) {
+          const red = buckets.reduced(e, i);
+          if (red === undefined) {
             empty++;
             value.push(e.name === 'count' && fill.kind !== 'none' && fill.kind !== 'value' ? 0 : null);
             time.push(undefined);
             continue;
           }
-          const red = reduce(e.name, samples, param);
           value.push(red.value);
           time.push(red.time);
         }
@@ -113,11 +144,11 @@ function aggColumn(
           fill,
           intervalMicros,
         );
-        const col: Column = { time: buckets.map((b) => b.start), value: inner.value };
+        const col: Column = { time: [...buckets.starts], value: inner.value };
         const t = transform(e.name, col, numberArg(e.args[1]), intervalMicros);
         const at = new Map(t.time.map((time, i) => [time, t.value[i] ?? null]));
         return {
-          value: buckets.map((b) => (at.has(b.start) ? (at.get(b.start) as Value) : TRANSFORM_GAP)),
+          value: buckets.starts.map((b) => (at.has(b) ? (at.get(b) as Value) : TRANSFORM_GAP)),
           time: new Array(n),
         };
       }
@@ -163,6 +194,26 @@ function applyFill(value: Value[], fill: FillOption): void {
   }
 }
 
+/** The bucket starts of GROUP BY time over [from, to]; refuses more than maxPoints of them. */
+export function bucketStarts(
+  from: number,
+  to: number,
+  interval: number,
+  offset: number,
+  maxPoints: number,
+): number[] {
+  if (interval <= 0) throw queryError('GROUP BY time() needs a positive interval');
+  const first = Math.floor((from - offset) / interval) * interval + offset;
+  const count = Math.floor((to - first) / interval) + 1;
+  if (count > maxPoints)
+    throw queryError(
+      `GROUP BY time(${interval / 1000}ms) makes ${count} buckets, more than query.maxPoints (${maxPoints})`,
+    );
+  const starts: number[] = new Array(count);
+  for (let i = 0; i < count; i++) starts[i] = first + i * interval;
+  return starts;
+}
+
 export function bucketedRows(
   columns: ReadonlyArray<{ expr: Expr; name: string }>,
   rows: readonly Row[],
@@ -173,30 +224,33 @@ export function bucketedRows(
   fill: FillOption,
   maxPoints: number,
 ): Value[][] {
-  if (interval <= 0) throw queryError('GROUP BY time() needs a positive interval');
-  const first = Math.floor((from - offset) / interval) * interval + offset;
-  const count = Math.floor((to - first) / interval) + 1;
-  if (count > maxPoints)
-    throw queryError(
-      `GROUP BY time(${interval / 1000}ms) makes ${count} buckets, more than query.maxPoints (${maxPoints})`,
-    );
-  const buckets: Bucket[] = [];
+  const starts = bucketStarts(from, to, interval, offset, maxPoints);
+  const perBucket: Row[][] = [];
   let j = 0;
-  while (j < rows.length && (rows[j] as Row).time < first) j++;
-  for (let i = 0; i < count; i++) {
-    const start = first + i * interval;
+  while (j < rows.length && (rows[j] as Row).time < (starts[0] as number)) j++;
+  for (const start of starts) {
     const end = start + interval;
     const bucketRows: Row[] = [];
     while (j < rows.length && (rows[j] as Row).time < end) bucketRows.push(rows[j++] as Row);
-    buckets.push({ start, rows: bucketRows });
+    perBucket.push(bucketRows);
   }
+  return bucketedValues(columns, new RowBuckets(starts, perBucket), fill, interval);
+}
+
+/** The rows of GROUP BY time from reducer values per bucket. */
+export function bucketedValues(
+  columns: ReadonlyArray<{ expr: Expr; name: string }>,
+  buckets: BucketSource,
+  fill: FillOption,
+  interval: number,
+): Value[][] {
   const cols = columns.map((c) => aggColumn(c.expr, buckets, fill, interval));
   const out: Value[][] = [];
-  for (let i = 0; i < buckets.length; i++) {
+  for (let i = 0; i < buckets.starts.length; i++) {
     const vals = cols.map((c) => c.value[i] ?? null);
     if (vals.some((v) => v === TRANSFORM_GAP)) continue;
-    if (fill.kind === 'none' && (buckets[i] as Bucket).rows.length === 0) continue;
-    out.push([(buckets[i] as Bucket).start, ...vals]);
+    if (fill.kind === 'none' && buckets.isEmpty(i)) continue;
+    out.push([buckets.starts[i] as number, ...vals]);
   }
   return out;
 }
@@ -207,8 +261,16 @@ export function wholeRangeRow(
   rows: readonly Row[],
   rangeStart: number,
 ): Value[][] {
-  const bucket: Bucket = { start: rangeStart, rows };
-  const cols = columns.map((c) => aggColumn(c.expr, [bucket], { kind: 'null' }, undefined));
+  return wholeRangeValues(columns, new RowBuckets([rangeStart], [rows as Row[]]));
+}
+
+/** wholeRangeRow from reducer values: `buckets` has one bucket, starting at the range start. */
+export function wholeRangeValues(
+  columns: ReadonlyArray<{ expr: Expr; name: string }>,
+  buckets: BucketSource,
+): Value[][] {
+  const rangeStart = buckets.starts[0] as number;
+  const cols = columns.map((c) => aggColumn(c.expr, buckets, { kind: 'null' }, undefined));
   const selectors = columns.filter((c) => c.expr.kind === 'call' && SELECTORS.has(c.expr.name));
   const lone = columns.length === 1 && selectors.length === 1;
   const time = lone ? (cols[0]?.time[0] ?? rangeStart) : rangeStart;

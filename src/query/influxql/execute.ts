@@ -1,8 +1,17 @@
 import { AppError, errorMessage } from '../../core/errors.js';
+import { CREATED_DATABASE_KEY, listAllDatabases, RetentionPolicies } from '../../storage/retention.js';
 import type { SeriesInfo, TimeSeriesStore } from '../../storage/store.js';
 import type { AdminStatement, Expr, ParsedStatement, ShowStatement, Source } from './ast.js';
 import { matches, queryError, regexOf, type Value } from './evaluate.js';
+import {
+  alterRetentionPolicy,
+  createDatabasePolicy,
+  createRetentionPolicy,
+  dropRetentionPolicy,
+  showRetentionPolicies,
+} from './execute-retention.js';
 import { InfluxQLError } from './influxql-error.js';
+import { DEFAULT_MAX_SERIES, DEFAULT_TIMEOUT_MS, Deadline, guardStore, timeoutError } from './limits.js';
 import { executeSelect, type ResultSeries } from './select.js';
 
 export interface ExecuteContext {
@@ -11,8 +20,24 @@ export interface ExecuteContext {
   readonly database: string | undefined;
   readonly nowMicros: number;
   readonly maxPoints: number;
+  /** query.maxSeries: most series one statement may read (default DEFAULT_MAX_SERIES). */
+  readonly maxSeries?: number;
+  /** query.timeout in ms, per statement; 0: none (default DEFAULT_TIMEOUT_MS). */
+  readonly timeoutMs?: number;
+  /** The clock statement deadlines are measured with (tests inject one). */
+  readonly nowMs?: () => number;
+  /**
+   * The running statement's deadline, set by executeStatements for the executor's long loops to check
+   * (`ctx.deadline?.check()`); store calls are checked already (limits.ts).
+   */
+  readonly deadline?: Deadline;
   /** Whether the caller may run statements that change things (CREATE/DROP). */
   readonly admin: boolean;
+  /**
+   * The server's retention policies, so that a change applies to its write path at once. Without it,
+   * statements read and write the policies in the store (the server then sees a change within a second).
+   */
+  readonly retention?: RetentionPolicies;
 }
 
 export interface StatementResult {
@@ -24,7 +49,7 @@ export interface StatementResult {
 }
 
 /** Meta key of databases created with CREATE DATABASE (before their first point). */
-const DATABASE_KEY = 'influxql.database.';
+const DATABASE_KEY = CREATED_DATABASE_KEY;
 
 /**
  * Runs parsed statements one after another, as InfluxDB does: a statement's error is reported in its own
@@ -43,7 +68,7 @@ export async function executeStatements(
     }
     const { statement } = entry;
     try {
-      const series = await executeOne(statement, ctx);
+      const series = await executeLimited(statement, ctx);
       const tz =
         statement.kind === 'select' && statement.timezone !== undefined
           ? { timezone: statement.timezone }
@@ -55,6 +80,33 @@ export async function executeStatements(
     }
   }
   return results;
+}
+
+/**
+ * One statement within query.maxPoints, query.maxSeries and query.timeout: its store reads go through
+ * guardStore, and the caller stops waiting when the time is up. A statement abandoned that way stops at its
+ * next store call (which throws QRY_TIMEOUT); a DuckDB read already running finishes in the store thread.
+ */
+async function executeLimited(
+  statement: ParsedStatement['statement'],
+  ctx: ExecuteContext,
+): Promise<ResultSeries[]> {
+  const timeoutMs = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const deadline = new Deadline(timeoutMs, ctx.nowMs);
+  const limits = { maxPoints: ctx.maxPoints, maxSeries: ctx.maxSeries ?? DEFAULT_MAX_SERIES, timeoutMs };
+  const running = executeOne(statement, { ...ctx, store: guardStore(ctx.store, limits, deadline), deadline });
+  if (timeoutMs <= 0) return running;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(timeoutMs)), deadline.remainingMs());
+  });
+  // Once abandoned, the statement's own failure (QRY_TIMEOUT at its next read) has no one to report to.
+  running.catch(() => undefined);
+  try {
+    return await Promise.race([running, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function executeOne(
@@ -78,9 +130,10 @@ async function executeOne(
 }
 
 /** Every database: those holding data and those created empty with CREATE DATABASE. */
-export async function databases(store: TimeSeriesStore): Promise<string[]> {
-  const created = (await store.listMeta(DATABASE_KEY)).map(([k]) => k.slice(DATABASE_KEY.length));
-  return [...new Set([...(await store.listDatabases()), ...created])].sort();
+export const databases = listAllDatabases;
+
+function retentionOf(ctx: ExecuteContext): RetentionPolicies {
+  return ctx.retention ?? new RetentionPolicies({ store: ctx.store });
 }
 
 function dbOf(statementDb: string | undefined, ctx: ExecuteContext): string {
@@ -123,17 +176,8 @@ async function show(s: ShowStatement, ctx: ExecuteContext): Promise<ResultSeries
   switch (s.kind) {
     case 'show_databases':
       return [{ name: 'databases', columns: ['name'], values: (await databases(ctx.store)).map((d) => [d]) }];
-    case 'show_retention_policies': {
-      const db = dbOf(s.database, ctx);
-      if (!(await databases(ctx.store)).includes(db)) throw queryError(`database not found: ${db}`);
-      return [
-        {
-          name: '',
-          columns: ['name', 'duration', 'shardGroupDuration', 'replicaN', 'default'],
-          values: [['autogen', '0s', '168h0m0s', 1, true]],
-        },
-      ];
-    }
+    case 'show_retention_policies':
+      return showRetentionPolicies(ctx.store, retentionOf(ctx), dbOf(s.database, ctx));
     case 'show_measurements': {
       const db = dbOf(s.database, ctx);
       const all = await ctx.store.listSeries({ database: db });
@@ -235,11 +279,7 @@ async function admin(s: AdminStatement, ctx: ExecuteContext): Promise<ResultSeri
   if (!ctx.admin) throw new AppError('AUTH_FORBIDDEN', `${s.kind.replace(/_/g, ' ')} needs an admin user`);
   switch (s.kind) {
     case 'create_database':
-      if (s.retention?.durationMicros) {
-        throw queryError(
-          'retention durations are not enforced yet: create the database without WITH DURATION (or WITH DURATION INF)',
-        );
-      }
+      await createDatabasePolicy(ctx.store, retentionOf(ctx), s);
       await ctx.store.setMeta(
         `${DATABASE_KEY}${s.name}`,
         JSON.stringify({ created: new Date().toISOString() }),
@@ -249,8 +289,18 @@ async function admin(s: AdminStatement, ctx: ExecuteContext): Promise<ResultSeri
       if ((await ctx.store.listDatabases()).includes(s.name))
         throw queryError(`dropping a database that holds data is not supported yet: ${s.name}`);
       await ctx.store.deleteMeta(`${DATABASE_KEY}${s.name}`);
+      await retentionOf(ctx).forget(s.name);
       return [];
     }
+    case 'create_retention_policy':
+      await createRetentionPolicy(ctx.store, retentionOf(ctx), s);
+      return [];
+    case 'alter_retention_policy':
+      await alterRetentionPolicy(ctx.store, retentionOf(ctx), s);
+      return [];
+    case 'drop_retention_policy':
+      await dropRetentionPolicy(ctx.store, retentionOf(ctx), s);
+      return [];
     default:
       throw queryError(`${s.kind.replace(/_/g, ' ').toUpperCase()} is not supported yet`);
   }

@@ -13,6 +13,7 @@ import {
   type Value,
 } from './evaluate.js';
 import { type Column, isReducer, MATH, mathFn, TRANSFORMS, transform } from './functions.js';
+import { earliestBucket, fetchPushed, pushableCalls, pushedRows, tagPredicateOf } from './pushdown.js';
 
 export interface SelectContext {
   readonly store: TimeSeriesStore;
@@ -20,6 +21,8 @@ export interface SelectContext {
   readonly database: string | undefined;
   readonly nowMicros: number;
   readonly maxPoints: number;
+  /** false: reduce every aggregate here from raw points, never in the store (for tests comparing the two). */
+  readonly pushdown?: boolean;
 }
 
 /** One result series: the first column is `time` (µs); the response layer formats it. */
@@ -250,6 +253,46 @@ async function selectFrom(
   const fieldNames = [...wanted].filter((n) => m.fields.has(n));
   if (fieldNames.length === 0) return [];
 
+  if (aggregate && ctx.pushdown !== false) {
+    const calls = pushableCalls(
+      columns.map((c) => c.expr),
+      m.fields,
+      isReducer,
+    );
+    const predicate = calls && tagPredicateOf(rest, m.fields);
+    if (calls !== undefined && predicate !== undefined) {
+      const time =
+        timeDim?.kind === 'time'
+          ? {
+              interval: timeDim.intervalMicros,
+              offset:
+                ((timeDim.offsetMicros % timeDim.intervalMicros) + timeDim.intervalMicros) %
+                timeDim.intervalMicros,
+            }
+          : undefined;
+      const groups = await fetchPushed({
+        store: ctx.store,
+        database: m.database,
+        measurement: m.name,
+        calls,
+        predicate,
+        groupKeys,
+        min,
+        max,
+        time,
+        maxPoints: ctx.maxPoints,
+      });
+      const from = time === undefined ? (range.min ?? 0) : (range.min ?? earliestBucket(groups));
+      const fill = stmt.fill ?? { kind: 'null' };
+      const out: ResultSeries[] = [];
+      for (const g of groups.sort((a, b) => compareTags(a.tags, b.tags, groupKeys))) {
+        const values = pushedRows(columns, g, time, from, max, fill, ctx.maxPoints);
+        pushSeries(out, stmt, m, groupKeys, g.tags, columns, values);
+      }
+      return out;
+    }
+  }
+
   const filters = tagEqualities(rest, m.tagKeys);
   const bySeries = new Map<
     string,
@@ -342,19 +385,33 @@ async function selectFrom(
       if (g.rows.length === 0) continue;
       values = wholeRangeRow(columns, g.rows, range.min ?? 0);
     }
-    if (values.length === 0) continue;
-    if (stmt.descending) values.reverse();
-    const offset = stmt.offset ?? 0;
-    values = values.slice(offset, stmt.limit === undefined ? undefined : offset + stmt.limit);
-    if (values.length === 0) continue;
-    out.push({
-      name: m.name,
-      ...(groupKeys.length > 0 ? { tags: g.tags } : {}),
-      columns: ['time', ...columns.map((c) => c.name)],
-      values,
-    });
+    pushSeries(out, stmt, m, groupKeys, g.tags, columns, values);
   }
   return out;
+}
+
+/** ORDER BY time DESC, OFFSET and LIMIT on one group's rows, then the series if any row is left. */
+function pushSeries(
+  out: ResultSeries[],
+  stmt: SelectStatement,
+  m: Measurement,
+  groupKeys: readonly string[],
+  tags: Record<string, string>,
+  columns: ReadonlyArray<{ expr: Expr; name: string }>,
+  rows: Value[][],
+): void {
+  let values = rows;
+  if (values.length === 0) return;
+  if (stmt.descending) values.reverse();
+  const offset = stmt.offset ?? 0;
+  values = values.slice(offset, stmt.limit === undefined ? undefined : offset + stmt.limit);
+  if (values.length === 0) return;
+  out.push({
+    name: m.name,
+    ...(groupKeys.length > 0 ? { tags } : {}),
+    columns: ['time', ...columns.map((c) => c.name)],
+    values,
+  });
 }
 
 function compareTags(a: Record<string, string>, b: Record<string, string>, keys: readonly string[]): number {

@@ -7,41 +7,57 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { AppError, errorMessage } from '../../core/errors.js';
-import type { FieldType, Point } from '../../core/point.js';
+import type { EpochMicros, FieldType, Point } from '../../core/point.js';
 import {
   checkDeadLetterFilter,
   checkDeadLetterIds,
   checkDeadLetterLimits,
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
+import { validateRetentionCutoff } from '../retention-cutoff.js';
+import type { StateBuckets } from '../rollup/partial.js';
+import { planSegments } from '../rollup/plan.js';
 import {
   compareStrings,
-  tagsMatch,
+  groupSeries,
+  seriesSelected,
   validateAggregateType,
   validatePointTimes,
   validateQuery,
   WRITE_FAILURE_NOT_READY_MS,
 } from '../semantics.js';
 import type {
+  DatabaseStats,
   DeadLetter,
   DeadLetterCountFilter,
   DeadLetterFilter,
   DeadLetterLimits,
   QueryResult,
+  RollupLevel,
+  RollupReport,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoreBackup,
   StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
   WriteOutcome,
 } from '../store.js';
 import { type Appenders, appendChunks, discardAppenders, openAppenders } from './appenders.js';
+import { copyDatabase } from './backup.js';
 import { Catalog, type CatalogEntry } from './catalog.js';
 import { deadLetterChunks, keyChunks, sampleChunks, seriesChunks } from './chunks.js';
 import { countDeadLettersSql, decodeDeadLetters, listDeadLettersSql } from './dead-letter-sql.js';
 import { allocateDeadLetterIds, deleteDeadLettersById, pruneDeadLetterRows } from './dead-letter-writes.js';
-import { compileSeriesQuery, decodeSeriesRows } from './query-sql.js';
+import { compileSeriesQuery, decodeSeriesRows, finishGroups, type QueryGroup } from './query-sql.js';
+import {
+  databaseStatsOf,
+  deleteSamplesBefore,
+  SAMPLES_PER_SID_SQL,
+  USED_BYTES_SQL,
+} from './retention-sql.js';
+import { addSegmentRows, DuckDbRollups, segmentSql } from './rollups.js';
 import { createSchema, loadState, OVERWRITE_TABLE } from './schema.js';
 import { SerialQueue } from './serial-queue.js';
 import { planWrite, type WritePlan } from './write-plan.js';
@@ -54,6 +70,8 @@ export interface DuckDbStoreOptions {
    * fails the transaction exactly as a storage error would.
    */
   readonly beforeCommit?: () => void | Promise<void>;
+  /** Rollup levels kept (rollups.ts); default none. */
+  readonly rollups?: readonly RollupLevel[];
 }
 
 interface OpenDatabase {
@@ -81,6 +99,8 @@ export class DuckDbStore implements TimeSeriesStore {
   readonly #options: DuckDbStoreOptions;
   readonly #writes = new SerialQueue();
   readonly #reads = new SerialQueue();
+  /** Backups, one at a time, each on a connection of its own (see backup.ts). */
+  readonly #backups = new SerialQueue();
   #db: OpenDatabase | undefined;
   #closing = false;
   /**
@@ -89,6 +109,7 @@ export class DuckDbStore implements TimeSeriesStore {
    */
   #lastWriteFailedAt: number | undefined;
   #catalog = new Catalog();
+  #rollups = new DuckDbRollups([]);
   #samples = 0;
   #deadLetters = 0;
 
@@ -114,12 +135,15 @@ export class DuckDbStore implements TimeSeriesStore {
       const reader = await instance.connect();
       connections.push(reader);
       await createSchema(writer);
+      const rollups = new DuckDbRollups(this.#options.rollups ?? []);
+      await rollups.open(writer);
       const state = await loadState(writer);
       const catalog = new Catalog();
       for (const e of state.entries) catalog.add(e);
       for (const [sid, time] of state.maxTime) catalog.raiseMaxTime(sid, time);
       const appenders = await openAppenders(writer);
       this.#catalog = catalog;
+      this.#rollups = rollups;
       this.#samples = state.samples;
       this.#deadLetters = state.deadLetters;
       this.#lastWriteFailedAt = undefined;
@@ -141,6 +165,7 @@ export class DuckDbStore implements TimeSeriesStore {
     try {
       await this.#writes.drain();
       await this.#reads.drain();
+      await this.#backups.drain();
       if (db.appenders !== undefined) discardAppenders(db.appenders);
       // Connections hold the database open; DuckDB checkpoints the WAL when the instance closes last.
       db.reader.closeSync();
@@ -168,12 +193,35 @@ export class DuckDbStore implements TimeSeriesStore {
     if (q.to <= q.from) return EMPTY;
     const series = this.#catalog
       .entriesOf(q.database, q.measurement)
-      .filter((e) => e.field === q.field && tagsMatch(e.tags, q.tags))
+      .filter((e) => e.field === q.field && seriesSelected(e.tags, q))
       .sort(bySeriesKey);
     if (series.length === 0) return EMPTY;
-    const sql = compileSeriesQuery(q, series, type);
-    const columns = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql)).getColumns());
-    return decodeSeriesRows(columns, q, series, type);
+    const groups: QueryGroup[] =
+      q.aggregate === 'raw' ? groupSeries(series, undefined) : groupSeries(series, q.groupBy);
+    const segments =
+      q.aggregate !== 'raw' && type === 'float' && this.#rollups.enabled
+        ? planSegments(q, this.#rollups.views())
+        : [];
+    if (segments.length <= 1 && segments[0]?.level === undefined) {
+      const sql = compileSeriesQuery(q, groups, type);
+      const columns = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql)).getColumns());
+      return decodeSeriesRows(columns, q, groups, type);
+    }
+    // Rollups serve part of the range: partial states per segment, combined here.
+    const states: StateBuckets[] = [];
+    await this.#reads.run(async () => {
+      for (const segment of segments) {
+        addSegmentRows((await db.reader.runAndReadAll(segmentSql(q, groups, segment))).getColumns(), states);
+      }
+    });
+    return finishGroups(q, groups, states);
+  }
+
+  async maintainRollups(now: EpochMicros): Promise<RollupReport> {
+    const db = this.#assertOpen();
+    return this.#rollups.maintain(now, db.writer, (body) =>
+      this.#writes.run(() => this.#transaction('roll up', noPreparation, body)),
+    );
   }
 
   async listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
@@ -315,6 +363,38 @@ export class DuckDbStore implements TimeSeriesStore {
     return rows.map(([k, v]) => [String(k), String(v)]);
   }
 
+  async backup(targetPath: string): Promise<StoreBackup> {
+    const db = this.#assertOpen();
+    return this.#backups.run(() => copyDatabase(db.instance, resolve(targetPath)));
+  }
+
+  async deleteBefore(database: string, before: EpochMicros): Promise<number> {
+    const db = this.#assertOpen();
+    validateRetentionCutoff(before);
+    const entries = this.#catalog.entries();
+    const own = entries.filter((e) => e.database === database).length;
+    if (own === 0) return 0;
+    const deleted = await this.#writes.run(() =>
+      this.#transaction('delete before', noPreparation, () =>
+        deleteSamplesBefore(db.writer, database, before, own === entries.length),
+      ),
+    );
+    // The catalog's max times stay: a later write at or before one only takes the overwrite path.
+    this.#samples -= deleted;
+    return deleted;
+  }
+
+  async databaseStats(): Promise<DatabaseStats[]> {
+    const db = this.#assertOpen();
+    const entries = this.#catalog.entries();
+    const [rows, used] = await this.#reads.run(async () => [
+      (await db.reader.runAndReadAll(SAMPLES_PER_SID_SQL)).getRows(),
+      (await db.reader.runAndReadAll(USED_BYTES_SQL)).getRows(),
+    ]);
+    const usedBytes = db.file === undefined ? undefined : Number(used[0]?.[0] ?? 0);
+    return databaseStatsOf(entries, rows, usedBytes);
+  }
+
   isWritable(): boolean {
     const failedAt = this.#lastWriteFailedAt;
     const recentFailure = failedAt !== undefined && Date.now() - failedAt < WRITE_FAILURE_NOT_READY_MS;
@@ -334,6 +414,7 @@ export class DuckDbStore implements TimeSeriesStore {
         if (batch.series.length > 0) appendChunks(a.series, batch.series);
         const removed = batch.keys.length > 0 ? await this.#deleteOverwritten(a, batch) : 0;
         if (batch.samples.length > 0) appendChunks(a.samples, batch.samples);
+        await this.#rollups.markLate(this.#requireDb().writer, batch.plan.time);
         return { plan: batch.plan, deleted: removed };
       },
     );
@@ -381,7 +462,10 @@ export class DuckDbStore implements TimeSeriesStore {
       const result = await body(db.appenders, prepared);
       await this.#options.beforeCommit?.();
       await db.writer.run('COMMIT');
-      this.#lastWriteFailedAt = undefined;
+      // Only a commit of data shows the disk takes writes again: roll-ups, retention deletes and meta
+      // updates may commit while the disk is full (they free space or write little), and must not make a
+      // store that just failed to write points look ready.
+      if (what === 'write' || what === 'append dead letters') this.#lastWriteFailedAt = undefined;
       return result;
     } catch (err) {
       this.#lastWriteFailedAt = Date.now();

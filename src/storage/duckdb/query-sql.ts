@@ -1,5 +1,6 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { EpochMicros, FieldType, FieldValue } from '../../core/point.js';
+import type { StateBuckets } from '../rollup/partial.js';
 import type { QueryResult, SeriesData, SeriesQuery } from '../store.js';
 import type { CatalogEntry } from './catalog.js';
 
@@ -13,12 +14,44 @@ import type { CatalogEntry } from './catalog.js';
 
 const epoch = (column: string): string => `epoch_us(${column})`;
 
-/** `series` is sorted in the order results must come out (by series key); its position is `ord`. */
-export function compileSeriesQuery(q: SeriesQuery, series: readonly CatalogEntry[], type: FieldType): string {
-  const sids = series.map((e) => e.id);
-  const selected = series.map((e, ord) => `(${e.id}, ${ord})`).join(', ');
+/** One output series: the tags it carries and the catalog entries (sids) aggregated into it. */
+export interface QueryGroup {
+  readonly tags: Readonly<Record<string, string>>;
+  readonly members: readonly CatalogEntry[];
+}
+
+/** `(sid, ord)` pairs: which output series (its position) each sid feeds. */
+export function selectedValues(groups: readonly QueryGroup[]): { values: string; sids: string } {
+  const pairs: string[] = [];
+  const sids: number[] = [];
+  groups.forEach((g, ord) => {
+    for (const e of g.members) {
+      pairs.push(`(${e.id}, ${ord})`);
+      sids.push(e.id);
+    }
+  });
+  return { values: pairs.join(', '), sids: sids.join(', ') };
+}
+
+/**
+ * Floor to a multiple of the interval since the epoch plus the offset; `%` truncates toward zero, hence
+ * the double mod.
+ */
+export function bucketSql(t: string, interval: number, offset: number): string {
+  const shifted = offset === 0 ? t : `(${t} - ${offset})`;
+  return `(${t} - ((${shifted} % ${interval}) + ${interval}) % ${interval})`;
+}
+
+/**
+ * `groups` are in the order results must come out; a group's position is `ord`. `merged`: some group
+ * holds more than one series, so points of different series can share a time and first/last must break
+ * the tie toward the larger value (as the InfluxQL executor does).
+ */
+export function compileSeriesQuery(q: SeriesQuery, groups: readonly QueryGroup[], type: FieldType): string {
+  const { values: selected, sids } = selectedValues(groups);
+  const merged = groups.some((g) => g.members.length > 1);
   const where = [
-    `samples.sid IN (${sids.join(', ')})`,
+    `samples.sid IN (${sids})`,
     `samples.ts >= make_timestamp(${q.from}::BIGINT)`,
     `samples.ts < make_timestamp(${q.to}::BIGINT)`,
   ].join(' AND ');
@@ -32,18 +65,15 @@ export function compileSeriesQuery(q: SeriesQuery, series: readonly CatalogEntry
   if (q.aggregate === 'raw') {
     return `${select(`${epoch('samples.ts')}::DOUBLE`, valueColumn)} ORDER BY ord, samples.ts ${limit}`;
   }
-  const value = aggregateValue(q, valueColumn);
+  const value = aggregateValue(q, valueColumn, merged);
   if (q.interval !== undefined) {
-    const i = q.interval;
-    const t = epoch('samples.ts');
-    // Floor to a multiple of the interval since the epoch; `%` truncates toward zero, hence the double mod.
-    const bucket = `(${t} - ((${t} % ${i}) + ${i}) % ${i})::DOUBLE`;
+    const bucket = `${bucketSql(epoch('samples.ts'), q.interval, q.offset ?? 0)}::DOUBLE`;
     return `${select(bucket, value)} GROUP BY ord, t ORDER BY ord, t ${limit}`;
   }
   return `${select(selectedTime(q), value)} GROUP BY ord ORDER BY ord ${limit}`;
 }
 
-function aggregateValue(q: SeriesQuery, valueColumn: string): string {
+function aggregateValue(q: SeriesQuery, valueColumn: string, merged: boolean): string {
   switch (q.aggregate) {
     case 'mean':
       return 'avg(v)';
@@ -56,9 +86,15 @@ function aggregateValue(q: SeriesQuery, valueColumn: string): string {
     case 'count':
       return 'count(*)::DOUBLE';
     case 'first':
-      return `arg_min(${valueColumn}, samples.ts)`;
+      if (!merged) return `arg_min(${valueColumn}, samples.ts)`;
+      return valueColumn === 's'
+        ? 'first(s ORDER BY samples.ts ASC, s DESC)'
+        : 'arg_min(v, (samples.ts, -v))';
     case 'last':
-      return `arg_max(${valueColumn}, samples.ts)`;
+      if (!merged) return `arg_max(${valueColumn}, samples.ts)`;
+      return valueColumn === 's'
+        ? 'first(s ORDER BY samples.ts DESC, s DESC)'
+        : 'arg_max(v, (samples.ts, v))';
     case 'raw':
       throw new Error('raw is not an aggregate');
   }
@@ -86,7 +122,7 @@ function selectedTime(q: SeriesQuery): string {
 export function decodeSeriesRows(
   columns: readonly (readonly DuckDBValue[])[],
   q: SeriesQuery,
-  series: readonly CatalogEntry[],
+  groups: readonly QueryGroup[],
   type: FieldType,
 ): QueryResult {
   const [ords = [], times = [], values = []] = columns;
@@ -100,11 +136,11 @@ export function decodeSeriesRows(
   for (let i = 0; i < rowCount; i++) {
     const ord = ords[i] as number;
     if (ord !== currentOrd) {
-      const entry = series[ord] as CatalogEntry;
+      const group = groups[ord] as QueryGroup;
       time = [];
       value = [];
       currentOrd = ord;
-      out.push({ measurement: entry.measurement, tags: { ...entry.tags }, field: entry.field, time, value });
+      out.push({ measurement: q.measurement, tags: { ...group.tags }, field: q.field, time, value });
     }
     time.push(times[i] as number);
     value.push(decode(values[i] as DuckDBValue));
@@ -116,4 +152,33 @@ function valueDecoder(q: SeriesQuery, type: FieldType): (v: DuckDBValue) => Fiel
   if (q.aggregate === 'count' || type === 'float') return (v) => v as number;
   if (type === 'boolean') return (v) => v !== 0;
   return (v) => v as string;
+}
+
+/** Finished states per group (ord) as the result, with the limit applied over all groups in order. */
+export function finishGroups(
+  q: SeriesQuery,
+  groups: readonly QueryGroup[],
+  states: readonly (StateBuckets | undefined)[],
+): QueryResult {
+  if (q.aggregate === 'raw') throw new Error('raw reads have no partial states');
+  const out: SeriesData[] = [];
+  let budget = q.limit;
+  for (let ord = 0; ord < groups.length; ord++) {
+    const s = states[ord];
+    if (s === undefined || s.size === 0) continue;
+    const rows = s.finish(q.aggregate, q.interval !== undefined, q.from);
+    if (budget === 0) return { series: out, truncated: true };
+    const kept = Math.min(budget, rows.time.length);
+    budget -= kept;
+    const tags = { ...(groups[ord] as QueryGroup).tags };
+    out.push({
+      measurement: q.measurement,
+      tags,
+      field: q.field,
+      time: rows.time.slice(0, kept),
+      value: rows.value.slice(0, kept),
+    });
+    if (kept < rows.time.length) return { series: out, truncated: true };
+  }
+  return { series: out, truncated: false };
 }

@@ -7,35 +7,44 @@ import {
   type Point,
   seriesKey,
 } from '../../core/point.js';
+import { validateRetentionCutoff } from '../retention-cutoff.js';
+import { pointState, StateBuckets } from '../rollup/partial.js';
+import { planSegments, type Segment } from '../rollup/plan.js';
 import {
   bucketStart,
   compareStrings,
   fieldTypeIdentity,
+  groupSeries,
   seriesIdentity,
+  seriesSelected,
   sortedTags,
-  tagsMatch,
   typeConflictMessage,
   validateAggregateType,
   validatePointTimes,
   validateQuery,
 } from '../semantics.js';
 import type {
+  DatabaseStats,
   DeadLetter,
   DeadLetterCountFilter,
   DeadLetterFilter,
   DeadLetterLimits,
   QueryResult,
   RefusedPoint,
+  RollupLevel,
+  RollupReport,
   SeriesData,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoreBackup,
   StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
   WriteOutcome,
 } from '../store.js';
 import { MemoryDeadLetters } from './memory-dead-letters.js';
+import { MemoryRollups, type RolledField } from './memory-rollups.js';
 
 interface MemorySeries {
   readonly database: string;
@@ -58,12 +67,19 @@ interface Row {
  */
 export class MemoryStore implements TimeSeriesStore {
   #open = false;
+  readonly #rollups: MemoryRollups | undefined;
   readonly #series = new Map<string, MemorySeries>();
   readonly #fieldTypes = new Map<string, FieldType>();
   readonly #deadLetters = new MemoryDeadLetters();
   readonly #meta = new Map<string, string>();
   #samples = 0;
   #fieldSeries = 0;
+
+  /** `rollups`: the levels kept (default none: the memory store is the reference, not a server store). */
+  constructor(options: { readonly rollups?: readonly RollupLevel[] } = {}) {
+    const levels = options.rollups ?? [];
+    this.#rollups = levels.length > 0 ? new MemoryRollups(levels) : undefined;
+  }
 
   async start(): Promise<void> {
     this.#open = true;
@@ -102,32 +118,68 @@ export class MemoryStore implements TimeSeriesStore {
           s.database === q.database &&
           s.measurement === q.measurement &&
           s.fields.has(q.field) &&
-          tagsMatch(s.tags, q.tags),
+          seriesSelected(s.tags, q),
       )
       .sort(bySeriesKey);
+    if (q.aggregate === 'raw') return rawSeries(matching, q);
 
+    const aggregate = q.aggregate;
+    const segments: readonly Segment[] =
+      type === 'float' && this.#rollups !== undefined
+        ? planSegments(q, this.#rollups.views())
+        : [{ from: q.from, to: q.to, level: undefined }];
+    const interval = q.interval;
+    const bucketOf =
+      interval === undefined ? () => q.from : (t: EpochMicros) => bucketStart(t, interval, q.offset ?? 0);
     const series: SeriesData[] = [];
     let budget = q.limit;
-    for (const s of matching) {
-      const stored = s.fields.get(q.field) as Map<EpochMicros, FieldValue>;
-      const inRange: Row[] = [];
-      for (const [time, value] of stored) if (time >= q.from && time < q.to) inRange.push({ time, value });
-      if (inRange.length === 0) continue;
-      inRange.sort((a, b) => a.time - b.time);
-      const rows = aggregateRows(inRange, q);
+    for (const group of groupSeries(matching, q.groupBy)) {
+      const states = new StateBuckets();
+      for (const s of group.members) {
+        const stored = s.fields.get(q.field) as Map<EpochMicros, FieldValue>;
+        for (const seg of segments) {
+          if (seg.level === undefined) {
+            for (const [time, value] of stored) {
+              if (time >= seg.from && time < seg.to) states.add(bucketOf(time), pointState(time, value));
+            }
+            continue;
+          }
+          const rolled = this.#rollups?.states(seg.level, rolledKey(s, q.field));
+          for (const [b, state] of rolled ?? []) {
+            if (b >= seg.from && b < seg.to) states.add(bucketOf(b), state);
+          }
+        }
+      }
+      if (states.size === 0) continue;
+      const rows = states.finish(aggregate, interval !== undefined, q.from);
       if (budget === 0) return { series, truncated: true };
-      const kept = rows.slice(0, budget);
-      budget -= kept.length;
+      const kept = Math.min(budget, rows.time.length);
+      budget -= kept;
       series.push({
-        measurement: s.measurement,
-        tags: { ...s.tags },
+        measurement: q.measurement,
+        tags: group.tags,
         field: q.field,
-        time: kept.map((r) => r.time),
-        value: kept.map((r) => r.value),
+        time: rows.time.slice(0, kept),
+        value: rows.value.slice(0, kept),
       });
-      if (kept.length < rows.length) return { series, truncated: true };
+      if (kept < rows.time.length) return { series, truncated: true };
     }
     return { series, truncated: false };
+  }
+
+  async maintainRollups(now: EpochMicros): Promise<RollupReport> {
+    this.#assertOpen();
+    if (this.#rollups === undefined) return { levels: [] };
+    return this.#rollups.maintain(now, () => this.#floatFields());
+  }
+
+  *#floatFields(): Iterable<RolledField> {
+    for (const s of this.#series.values()) {
+      for (const [name, values] of s.fields) {
+        if (this.#fieldTypes.get(fieldTypeIdentity(s.database, s.measurement, name)) !== 'float') continue;
+        yield { key: rolledKey(s, name), values };
+      }
+    }
   }
 
   async listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
@@ -212,6 +264,62 @@ export class MemoryStore implements TimeSeriesStore {
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
+  /** Nothing here outlives the process, so there is nothing a backup could restore. */
+  async backup(_targetPath: string): Promise<StoreBackup> {
+    throw new AppError(
+      'STO_BACKUP_UNSUPPORTED',
+      'the memory store keeps nothing on disk, so there is nothing to back up; use sensorhub export for its points',
+    );
+  }
+
+  async deleteBefore(database: string, before: EpochMicros): Promise<number> {
+    this.#assertOpen();
+    validateRetentionCutoff(before);
+    let deleted = 0;
+    for (const s of this.#series.values()) {
+      if (s.database !== database) continue;
+      for (const values of s.fields.values()) {
+        for (const time of values.keys()) {
+          if (time < before) {
+            values.delete(time);
+            deleted++;
+          }
+        }
+      }
+    }
+    this.#samples -= deleted;
+    return deleted;
+  }
+
+  async databaseStats(): Promise<DatabaseStats[]> {
+    this.#assertOpen();
+    const byDatabase = new Map<string, { series: number; samples: number; oldest: number; newest: number }>();
+    for (const s of this.#series.values()) {
+      let d = byDatabase.get(s.database);
+      if (d === undefined) {
+        d = { series: 0, samples: 0, oldest: Number.POSITIVE_INFINITY, newest: Number.NEGATIVE_INFINITY };
+        byDatabase.set(s.database, d);
+      }
+      for (const values of s.fields.values()) {
+        d.series++;
+        d.samples += values.size;
+        for (const time of values.keys()) {
+          if (time < d.oldest) d.oldest = time;
+          if (time > d.newest) d.newest = time;
+        }
+      }
+    }
+    return [...byDatabase]
+      .sort(([a], [b]) => compareStrings(a, b))
+      .map(([database, d]) => ({
+        database,
+        series: d.series,
+        samples: d.samples,
+        oldest: d.samples === 0 ? null : d.oldest,
+        newest: d.samples === 0 ? null : d.newest,
+      }));
+  }
+
   isWritable(): boolean {
     return this.#open;
   }
@@ -256,6 +364,7 @@ export class MemoryStore implements TimeSeriesStore {
       }
       if (!values.has(point.time)) this.#samples++;
       values.set(point.time, value);
+      if (typeof value === 'number') this.#rollups?.noteWrite(point.time);
     }
   }
 
@@ -264,56 +373,34 @@ export class MemoryStore implements TimeSeriesStore {
   }
 }
 
+function rolledKey(s: MemorySeries, field: string): string {
+  return `${s.identity}${field.length}:${field}`;
+}
+
+function rawSeries(matching: readonly MemorySeries[], q: SeriesQuery): QueryResult {
+  const series: SeriesData[] = [];
+  let budget = q.limit;
+  for (const s of matching) {
+    const stored = s.fields.get(q.field) as Map<EpochMicros, FieldValue>;
+    const rows: Row[] = [];
+    for (const [time, value] of stored) if (time >= q.from && time < q.to) rows.push({ time, value });
+    if (rows.length === 0) continue;
+    rows.sort((a, b) => a.time - b.time);
+    if (budget === 0) return { series, truncated: true };
+    const kept = rows.slice(0, budget);
+    budget -= kept.length;
+    series.push({
+      measurement: s.measurement,
+      tags: { ...s.tags },
+      field: q.field,
+      time: kept.map((r) => r.time),
+      value: kept.map((r) => r.value),
+    });
+    if (kept.length < rows.length) return { series, truncated: true };
+  }
+  return { series, truncated: false };
+}
+
 function bySeriesKey(a: MemorySeries, b: MemorySeries): number {
   return compareStrings(a.key, b.key) || compareStrings(a.identity, b.identity);
-}
-
-/** `rows` is sorted by time and non-empty. */
-function aggregateRows(rows: readonly Row[], q: SeriesQuery): Row[] {
-  if (q.aggregate === 'raw') return rows.slice();
-  const interval = q.interval;
-  if (interval === undefined) return [aggregateGroup(rows, q, undefined)];
-  const out: Row[] = [];
-  let start = 0;
-  while (start < rows.length) {
-    const bucket = bucketStart((rows[start] as Row).time, interval);
-    let end = start + 1;
-    while (end < rows.length && bucketStart((rows[end] as Row).time, interval) === bucket) end++;
-    out.push(aggregateGroup(rows.slice(start, end), q, bucket));
-    start = end;
-  }
-  return out;
-}
-
-/** `bucket` undefined means the whole range is one group. */
-function aggregateGroup(rows: readonly Row[], q: SeriesQuery, bucket: EpochMicros | undefined): Row {
-  const first = rows[0] as Row;
-  const last = rows[rows.length - 1] as Row;
-  const at = (selected: EpochMicros): EpochMicros => bucket ?? selected;
-  switch (q.aggregate) {
-    case 'first':
-      return { time: at(first.time), value: first.value };
-    case 'last':
-      return { time: at(last.time), value: last.value };
-    case 'count':
-      return { time: bucket ?? q.from, value: rows.length };
-    case 'sum':
-    case 'mean': {
-      let sum = 0;
-      for (const r of rows) sum += r.value as number;
-      return { time: bucket ?? q.from, value: q.aggregate === 'sum' ? sum : sum / rows.length };
-    }
-    case 'min':
-    case 'max': {
-      // Strict comparison keeps the earliest point among equal values.
-      let best = first;
-      for (const r of rows) {
-        const better = q.aggregate === 'min' ? r.value < best.value : r.value > best.value;
-        if (better) best = r;
-      }
-      return { time: at(best.time), value: best.value };
-    }
-    case 'raw':
-      throw new Error('raw rows are not aggregated');
-  }
 }

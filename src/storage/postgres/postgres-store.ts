@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { AppError, errorMessage } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
-import { type FieldType, type Point, seriesKey } from '../../core/point.js';
+import { type EpochMicros, type FieldType, type Point, seriesKey } from '../../core/point.js';
 import { SerialQueue } from '../duckdb/serial-queue.js';
 import {
   checkDeadLetterFilter,
@@ -9,23 +9,29 @@ import {
   checkDeadLetterLimits,
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
+import { validateRetentionCutoff } from '../retention-cutoff.js';
 import {
   compareStrings,
+  groupSeries,
   seriesIdentity,
   sortedTags,
+  tagPredicateMatches,
   validateAggregateType,
   validatePointTimes,
   validateQuery,
 } from '../semantics.js';
 import type {
+  DatabaseStats,
   DeadLetter,
   DeadLetterCountFilter,
   DeadLetterFilter,
   DeadLetterLimits,
   QueryResult,
+  RollupReport,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoreBackup,
   StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
@@ -52,6 +58,15 @@ import {
   type SelectedSeries,
   seriesOfQuerySql,
 } from './query-sql.js';
+import {
+  databaseStatsOf,
+  deleteSamplesBefore,
+  dropPartitionIfOwned,
+  partitionsBefore,
+  samplesBytesSql,
+  samplesPerDatabaseSql,
+  seriesPerDatabaseSql,
+} from './retention-sql.js';
 import { type ProvisionOptions, provisionRoles, type RoleNames } from './roles.js';
 import { type Partitioning, SCHEMA_NAME_PATTERN, type SchemaNames, schemaNames } from './schema.js';
 import { monthOf, timestampLiteral } from './time.js';
@@ -232,6 +247,7 @@ export class PostgresStore implements TimeSeriesStore {
     const series: Array<SelectedSeries & { key: string; identity: string }> = [];
     for (const [, id, tags] of found) {
       if (id === null || tags === null) continue;
+      if (q.tagPredicate !== undefined && !tagPredicateMatches(tags, q.tagPredicate)) continue;
       const sorted = sortedTags(tags);
       series.push({
         id,
@@ -242,8 +258,18 @@ export class PostgresStore implements TimeSeriesStore {
     }
     if (series.length === 0) return EMPTY;
     series.sort((a, b) => compareStrings(a.key, b.key) || compareStrings(a.identity, b.identity));
-    const rows = await this.#read<unknown[]>('query', compileSeriesQuery(this.#schema, q, series, type));
-    return decodeSeriesRows(rows, q, series);
+    const groups = groupSeries(series, q.aggregate === 'raw' ? undefined : q.groupBy);
+    const rows = await this.#read<unknown[]>('query', compileSeriesQuery(this.#schema, q, groups, type));
+    return decodeSeriesRows(rows, q, groups);
+  }
+
+  /**
+   * The PostgreSQL driver keeps no rollup levels yet: every aggregate is computed by PostgreSQL from the
+   * samples (by series and time through the primary key), so there is nothing to maintain.
+   */
+  async maintainRollups(_now: EpochMicros): Promise<RollupReport> {
+    this.#assertOpen();
+    return { levels: [] };
   }
 
   async listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
@@ -371,6 +397,63 @@ export class PostgresStore implements TimeSeriesStore {
     });
     // Sorted here: SQL collations do not order by UTF-16 code units as the other drivers do.
     return rows.sort(([a], [b]) => compareStrings(a, b));
+  }
+
+  /** PostgreSQL has consistent online backups of its own; a second mechanism here would only be weaker. */
+  async backup(_targetPath: string): Promise<StoreBackup> {
+    throw new AppError(
+      'STO_BACKUP_UNSUPPORTED',
+      `the data is in PostgreSQL: back it up with pg_dump (e.g. pg_dump --format=custom --schema=${this.#schema} DBNAME), and copy <dataDir>/blobs; see docs/operations.md`,
+    );
+  }
+
+  /**
+   * Native partitioning: whole months before the cutoff that hold only this database's rows are dropped
+   * (each in its own short transaction: DROP locks samples), then one DELETE takes the rest. Needs a role
+   * that may DELETE and DROP (the ingest role may not; see roles.ts).
+   */
+  async deleteBefore(database: string, before: EpochMicros): Promise<number> {
+    const open = this.#assertOpen();
+    validateRetentionCutoff(before);
+    return this.#writes.run(async () => {
+      let deleted = 0;
+      if (open.partitioning === 'native') {
+        const old = await this.#writer().run('list partitions', (c) =>
+          partitionsBefore(c, this.#schema, before),
+        );
+        for (const partition of old) {
+          const dropped = await this.#writer().transaction('drop partition', (c) =>
+            dropPartitionIfOwned(c, this.#schema, database, partition),
+          );
+          if (dropped === undefined) continue;
+          this.#partitions.delete(partition.start);
+          deleted += dropped;
+          this.#samples -= dropped;
+          this.#logger.info(
+            { database, partition: partition.name, samples: dropped },
+            'retention dropped a whole month partition',
+          );
+        }
+      }
+      const rest = await this.#writer().transaction('delete before', (c) =>
+        deleteSamplesBefore(c, this.#schema, database, before),
+      );
+      this.#samples -= rest;
+      return deleted + rest;
+    });
+  }
+
+  async databaseStats(): Promise<DatabaseStats[]> {
+    const open = this.#assertOpen();
+    const [series, samples, bytes] = await Promise.all([
+      this.#read<[string, number]>('database stats', seriesPerDatabaseSql(this.#schema)),
+      this.#read<[string, number, number | null, number | null]>(
+        'database stats',
+        samplesPerDatabaseSql(this.#schema),
+      ),
+      this.#read<[number]>('database stats', samplesBytesSql(this.#schema, open.partitioning)),
+    ]);
+    return databaseStatsOf(series, samples, bytes[0]?.[0] ?? 0);
   }
 
   isWritable(): boolean {

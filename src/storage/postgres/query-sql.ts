@@ -38,21 +38,31 @@ export function seriesOfQuerySql(schema: string, q: SeriesQuery): CompiledQuery 
   };
 }
 
+/** One output series: its tags and the series aggregated into it (one without groupBy). */
+export interface SelectedGroup {
+  readonly tags: Readonly<Record<string, string>>;
+  readonly members: readonly SelectedSeries[];
+}
+
 export function compileSeriesQuery(
   schema: string,
   q: SeriesQuery,
-  series: readonly SelectedSeries[],
+  groups: readonly SelectedGroup[],
   type: FieldType,
 ): CompiledQuery {
   const n = schemaNames(schema);
-  const values: unknown[] = [
-    series.map((s) => s.id),
-    series.map((_, ord) => ord),
-    timestampLiteral(q.from),
-    timestampLiteral(q.to),
-    q.limit + 1,
-  ];
+  const ids: number[] = [];
+  const ords: number[] = [];
+  groups.forEach((g, ord) => {
+    for (const s of g.members) {
+      ids.push(s.id);
+      ords.push(ord);
+    }
+  });
+  const values: unknown[] = [ids, ords, timestampLiteral(q.from), timestampLiteral(q.to), q.limit + 1];
   const column = type === 'string' ? 'value_text' : type === 'boolean' ? 'value_bool' : 'value_float';
+  // Ties between series at one time go to the larger value, in code-point order for strings.
+  const larger = type === 'string' ? 'v COLLATE "C" DESC' : 'v DESC';
   const selected = 'unnest($1::integer[], $2::integer[]) AS sel(id, ord)';
   const range = 't.time >= $3::timestamptz AND t.time < $4::timestamptz';
   const us = epochMicrosSql;
@@ -70,18 +80,18 @@ export function compileSeriesQuery(
     };
   }
 
-  if (q.interval === undefined) return wholeRange(n, q, column, selected, range, values);
+  if (q.interval === undefined) return wholeRange(n, q, column, selected, range, values, larger);
 
-  values.push(intervalLiteral(q.interval));
-  // date_bin floors to multiples of the width since the origin, before the epoch too.
-  const bucket = "date_bin($6::interval, t.time, timestamptz '1970-01-01 00:00:00+00')";
+  values.push(intervalLiteral(q.interval), timestampLiteral(q.offset ?? 0));
+  // date_bin floors to multiples of the width since the origin (the epoch plus the offset), before it too.
+  const bucket = 'date_bin($6::interval, t.time, $7::timestamptz)';
   if (q.aggregate === 'first' || q.aggregate === 'last') {
     const direction = q.aggregate === 'first' ? 'ASC' : 'DESC';
     return {
       text: `SELECT b.ord, ${us('b.bucket')}, b.v FROM (
           SELECT DISTINCT ON (sel.ord, ${bucket}) sel.ord, ${bucket} AS bucket, t.${column} AS v
           FROM ${selected} JOIN ${n.samples} t ON t.series_id = sel.id AND ${range}
-          ORDER BY sel.ord, ${bucket}, t.time ${direction}
+          ORDER BY sel.ord, ${bucket}, t.time ${direction}, t.${column}${type === 'string' ? ' COLLATE "C"' : ''} DESC
         ) b
         ORDER BY b.ord, b.bucket LIMIT $5`,
       values,
@@ -106,28 +116,30 @@ function wholeRange(
   selected: string,
   range: string,
   values: unknown[],
+  larger: string,
 ): CompiledQuery {
   const us = epochMicrosSql;
-  const pick = (order: string) => ({
-    // The selected point's own time; one index walk (first/last) or one scan of the range (min/max).
-    text: `SELECT sel.ord, ${us('r.time')}, r.v FROM ${selected}
+  // Per series the selected point (one index walk for first/last, one scan of the range for min/max),
+  // then per group the one of them the same rule selects.
+  const pick = (order: string, groupOrder: string) => ({
+    text: `SELECT DISTINCT ON (sel.ord) sel.ord, ${us('r.time')}, r.v FROM ${selected}
       CROSS JOIN LATERAL (
         SELECT t.time, t.${column} AS v FROM ${n.samples} t
         WHERE t.series_id = sel.id AND ${range} ORDER BY ${order} LIMIT 1
       ) r
-      ORDER BY sel.ord LIMIT $5`,
+      ORDER BY sel.ord, ${groupOrder} LIMIT $5`,
     values,
   });
   switch (q.aggregate) {
     case 'first':
-      return pick('t.time ASC');
+      return pick('t.time ASC', `r.time ASC, r.${larger}`);
     case 'last':
-      return pick('t.time DESC');
+      return pick('t.time DESC', `r.time DESC, r.${larger}`);
     // Ties between equal values go to the earliest point, as in the memory store.
     case 'min':
-      return pick('t.value_float ASC, t.time ASC');
+      return pick('t.value_float ASC, t.time ASC', 'r.v ASC, r.time ASC');
     case 'max':
-      return pick('t.value_float DESC, t.time ASC');
+      return pick('t.value_float DESC, t.time ASC', 'r.v DESC, r.time ASC');
     default:
       // Stamped with the range start by the decoder; NULL here keeps the row shape.
       return {
@@ -160,7 +172,7 @@ function aggregateSql(q: SeriesQuery, column: string): string {
 export function decodeSeriesRows(
   rows: readonly unknown[][],
   q: SeriesQuery,
-  series: readonly SelectedSeries[],
+  groups: readonly SelectedGroup[],
 ): QueryResult {
   const truncated = rows.length > q.limit;
   const count = Math.min(rows.length, q.limit);
@@ -171,11 +183,11 @@ export function decodeSeriesRows(
   for (let i = 0; i < count; i++) {
     const [ord, t, v] = rows[i] as [number, number | null, FieldValue];
     if (ord !== current) {
-      const s = series[ord] as SelectedSeries;
+      const g = groups[ord] as SelectedGroup;
       time = [];
       value = [];
       current = ord;
-      out.push({ measurement: q.measurement, tags: { ...s.tags }, field: q.field, time, value });
+      out.push({ measurement: q.measurement, tags: { ...g.tags }, field: q.field, time, value });
     }
     time.push(t ?? q.from);
     value.push(v);

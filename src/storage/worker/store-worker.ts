@@ -1,8 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDbStore } from '../duckdb/duckdb-store.js';
-import type { TimeSeriesStore } from '../store.js';
+import type { RollupLevel, TimeSeriesStore } from '../store.js';
 import { asBuffer, decodePoints, type EncodedPoints } from './point-codec.js';
 import { type StoreState, serializeError, type WorkerRequest, type WorkerResponse } from './protocol.js';
+import { encodeResult, resultTransferList } from './result-codec.js';
 
 /**
  * The DuckDB thread: owns the store and answers WorkerStore's requests in arrival order per method
@@ -10,7 +11,11 @@ import { type StoreState, serializeError, type WorkerRequest, type WorkerRespons
  */
 const port = parentPort;
 if (!port) throw new Error('store-worker must run in a worker thread');
-const store: TimeSeriesStore = new DuckDbStore({ path: (workerData as { path: string }).path });
+const options = workerData as { path: string; rollups?: RollupLevel[] };
+const store: TimeSeriesStore = new DuckDbStore({
+  path: options.path,
+  ...(options.rollups === undefined ? {} : { rollups: options.rollups }),
+});
 
 function state(): StoreState {
   return { stats: store.stats(), writable: store.isWritable() };
@@ -25,8 +30,13 @@ async function call(req: WorkerRequest): Promise<unknown> {
       return store.stop();
     case 'write':
       return store.write(decodePoints(a[0] as EncodedPoints));
-    case 'query':
-      return store.query(a[0] as Parameters<TimeSeriesStore['query']>[0]);
+    case 'query': {
+      const encoded = encodeResult(await store.query(a[0] as Parameters<TimeSeriesStore['query']>[0]));
+      transfers.set(encoded, resultTransferList(encoded));
+      return encoded;
+    }
+    case 'maintainRollups':
+      return store.maintainRollups(a[0] as number);
     case 'listSeries':
       return store.listSeries(a[0] as Parameters<TimeSeriesStore['listSeries']>[0]);
     case 'listDatabases':
@@ -56,14 +66,27 @@ async function call(req: WorkerRequest): Promise<unknown> {
       return store.putMetaBatch(a[0] as Array<[string, string | null]>);
     case 'listMeta':
       return store.listMeta(a[0] as string);
+    case 'deleteBefore':
+      return store.deleteBefore(a[0] as string, a[1] as number);
+    case 'databaseStats':
+      return store.databaseStats();
+    case 'backup':
+      return store.backup(a[0] as string);
     default:
       throw new Error(`unknown store method ${req.method}`);
   }
 }
 
+/** Buffers a response moves to the main thread instead of copying (query results). */
+const transfers = new WeakMap<object, ArrayBuffer[]>();
+
 port.on('message', (req: WorkerRequest) => {
   call(req).then(
-    (value) => port.postMessage({ id: req.id, ok: true, value, state: state() } satisfies WorkerResponse),
+    (value) =>
+      port.postMessage(
+        { id: req.id, ok: true, value, state: state() } satisfies WorkerResponse,
+        typeof value === 'object' && value !== null ? (transfers.get(value) ?? []) : [],
+      ),
     (err: unknown) =>
       port.postMessage({
         id: req.id,

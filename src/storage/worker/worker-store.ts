@@ -2,17 +2,21 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../core/errors.js';
-import type { Point } from '../../core/point.js';
+import type { EpochMicros, Point } from '../../core/point.js';
 import { WRITE_FAILURE_NOT_READY_MS } from '../semantics.js';
 import type {
+  DatabaseStats,
   DeadLetter,
   DeadLetterCountFilter,
   DeadLetterFilter,
   DeadLetterLimits,
   QueryResult,
+  RollupLevel,
+  RollupReport,
   SeriesFilter,
   SeriesInfo,
   SeriesQuery,
+  StoreBackup,
   StoredDeadLetter,
   StoreStats,
   TimeSeriesStore,
@@ -20,6 +24,7 @@ import type {
 } from '../store.js';
 import { asBuffer, encodePoints, transferListOf } from './point-codec.js';
 import { deserializeError, type StoreState, type WorkerRequest, type WorkerResponse } from './protocol.js';
+import { decodeResult, type EncodedResult } from './result-codec.js';
 
 /**
  * The DuckDB store on its own thread. MQTT parsing and ingest keep the main thread; building DataChunks,
@@ -41,12 +46,16 @@ export class WorkerStore implements TimeSeriesStore {
       readonly path: string;
       /** Called if the store thread dies on its own; every write fails with STO_CLOSED from then on. */
       readonly onCrash?: (err: Error) => void;
+      /** Rollup levels the DuckDB store keeps; default none. */
+      readonly rollups?: readonly RollupLevel[];
     },
   ) {}
 
   async start(): Promise<void> {
     if (this.#worker) throw new Error('WorkerStore is already started');
-    const worker = new Worker(workerScript(), { workerData: { path: this.options.path } });
+    const worker = new Worker(workerScript(), {
+      workerData: { path: this.options.path, rollups: this.options.rollups },
+    });
     this.#worker = worker;
     this.#exitError = undefined;
     worker.on('message', (res: WorkerResponse) => this.#onResponse(res));
@@ -100,8 +109,12 @@ export class WorkerStore implements TimeSeriesStore {
     );
   }
 
-  query(q: SeriesQuery): Promise<QueryResult> {
-    return this.#call('query', [q]) as Promise<QueryResult>;
+  async query(q: SeriesQuery): Promise<QueryResult> {
+    return decodeResult((await this.#call('query', [q])) as EncodedResult);
+  }
+
+  async maintainRollups(now: EpochMicros): Promise<RollupReport> {
+    return (await this.#call('maintainRollups', [now])) as RollupReport;
   }
 
   listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
@@ -152,6 +165,18 @@ export class WorkerStore implements TimeSeriesStore {
 
   async listMeta(prefix: string): Promise<Array<[string, string]>> {
     return (await this.#call('listMeta', [prefix])) as Array<[string, string]>;
+  }
+
+  async backup(targetPath: string): Promise<StoreBackup> {
+    return (await this.#call('backup', [targetPath])) as StoreBackup;
+  }
+
+  async deleteBefore(database: string, before: EpochMicros): Promise<number> {
+    return (await this.#call('deleteBefore', [database, before])) as number;
+  }
+
+  async databaseStats(): Promise<DatabaseStats[]> {
+    return (await this.#call('databaseStats', [])) as DatabaseStats[];
   }
 
   isWritable(): boolean {

@@ -1,0 +1,232 @@
+import type { FieldType } from '../../core/point.js';
+import type { Aggregate, SeriesQuery, TagPredicate, TimeSeriesStore } from '../../storage/store.js';
+import { type BucketSource, bucketedValues, bucketStarts, wholeRangeValues } from './aggregate.js';
+import type { Expr, FillOption } from './ast.js';
+import { queryError, type Value } from './evaluate.js';
+import type { Reduced } from './functions.js';
+
+/**
+ * Aggregate pushdown: when every reducer of a SELECT is one the store computes (count, sum, mean, min,
+ * max, first, last of one field) and the WHERE clause (time aside) only says things about tags, the store
+ * is asked for one value per group and bucket instead of every point, and may read them from rollups.
+ * Fill, math, transforms and shaping then run on those values exactly as on values reduced here
+ * (aggregate.ts): the two paths differ only in who reduces.
+ */
+
+type Call = Expr & { kind: 'call' };
+type Pushed = Exclude<Aggregate, 'raw'>;
+
+const NUMERIC: ReadonlySet<string> = new Set(['sum', 'mean', 'min', 'max']);
+const ANY_NUMBER_OR_BOOLEAN: ReadonlySet<string> = new Set(['first', 'last']);
+
+/** The store aggregate a reducer call maps to, or undefined when it must be reduced here. */
+function pushedCall(
+  e: Call,
+  fields: ReadonlyMap<string, FieldType>,
+): { aggregate: Pushed; field: string } | undefined {
+  const arg = e.args[0];
+  if (e.args.length !== 1 || arg?.kind !== 'ref' || arg.cast === 'tag') return undefined;
+  const type = fields.get(arg.name);
+  if (type === undefined) return undefined;
+  if (e.name === 'count') return { aggregate: 'count', field: arg.name };
+  if (NUMERIC.has(e.name) && type === 'float') return { aggregate: e.name as Pushed, field: arg.name };
+  // Strings stay on the JS path: their tie order between series is JavaScript's, not a collation's.
+  if (ANY_NUMBER_OR_BOOLEAN.has(e.name) && type !== 'string')
+    return { aggregate: e.name as Pushed, field: arg.name };
+  return undefined;
+}
+
+/** Every reducer call of the columns, if all of them can be pushed down; else undefined. */
+export function pushableCalls(
+  exprs: readonly Expr[],
+  fields: ReadonlyMap<string, FieldType>,
+  isReducer: (name: string) => boolean,
+): Map<string, { aggregate: Pushed; field: string }> | undefined {
+  const out = new Map<string, { aggregate: Pushed; field: string }>();
+  let ok = true;
+  const visit = (e: Expr): void => {
+    if (!ok) return;
+    switch (e.kind) {
+      case 'call':
+        if (isReducer(e.name)) {
+          const pushed = pushedCall(e, fields);
+          if (pushed === undefined) ok = false;
+          else out.set(callKey(e), pushed);
+          return;
+        }
+        for (const a of e.args) visit(a);
+        return;
+      case 'binary':
+        visit(e.left);
+        visit(e.right);
+        return;
+      case 'paren':
+        visit(e.expr);
+        return;
+      case 'ref':
+        ok = false;
+        return;
+      default:
+        return;
+    }
+  };
+  for (const e of exprs) visit(e);
+  return ok && out.size > 0 ? out : undefined;
+}
+
+function callKey(e: Call): string {
+  const arg = e.args[0] as Expr & { kind: 'ref' };
+  return `${e.name}(${arg.name})`;
+}
+
+/**
+ * The WHERE clause (time bounds removed) as a tag predicate, or undefined when it says something the
+ * store cannot decide per series (a field, another operator, a non-string operand). `null`: no condition.
+ */
+export function tagPredicateOf(
+  cond: Expr | undefined,
+  fields: ReadonlyMap<string, FieldType>,
+): TagPredicate | null | undefined {
+  if (cond === undefined) return null;
+  const convert = (e: Expr): TagPredicate | undefined => {
+    if (e.kind === 'paren') return convert(e.expr);
+    if (e.kind !== 'binary') return undefined;
+    if (e.op === 'and' || e.op === 'or') {
+      const left = convert(e.left);
+      const right = convert(e.right);
+      return left && right ? { op: e.op, left, right } : undefined;
+    }
+    const ref = e.left;
+    // A name that is a field is a field predicate, unless cast to a tag; other names are tags (a missing
+    // one compares as ''), as the row-by-row evaluation reads them.
+    if (ref.kind !== 'ref' || ref.cast === 'field' || (ref.cast !== 'tag' && fields.has(ref.name)))
+      return undefined;
+    if (ref.name.toLowerCase() === 'time') return undefined;
+    if ((e.op === '=' || e.op === '!=' || e.op === '<>') && e.right.kind === 'string')
+      return { op: e.op === '=' ? 'eq' : 'ne', key: ref.name, value: e.right.value };
+    if ((e.op === '=~' || e.op === '!~') && e.right.kind === 'regex')
+      return { op: e.op === '=~' ? 'match' : 'nomatch', key: ref.name, source: e.right.source };
+    return undefined;
+  };
+  return convert(cond);
+}
+
+/** What the store returned for one group: per pushed call, bucket start → value and selected time. */
+interface GroupValues {
+  readonly tags: Record<string, string>;
+  readonly calls: Map<string, Map<number, Reduced>>;
+}
+
+class PushedBuckets implements BucketSource {
+  readonly starts: readonly number[];
+  readonly #values: ReadonlyMap<string, ReadonlyMap<number, Reduced>>;
+  /** Per bucket index: the key under which the store reported it (the bucket start, or the range start). */
+  readonly #keys: readonly number[];
+
+  constructor(
+    starts: readonly number[],
+    keys: readonly number[],
+    values: ReadonlyMap<string, ReadonlyMap<number, Reduced>>,
+  ) {
+    this.starts = starts;
+    this.#keys = keys;
+    this.#values = values;
+  }
+
+  isEmpty(i: number): boolean {
+    const k = this.#keys[i] as number;
+    for (const m of this.#values.values()) if (m.has(k)) return false;
+    return true;
+  }
+
+  reduced(call: Call, i: number): Reduced | undefined {
+    return this.#values.get(callKey(call))?.get(this.#keys[i] as number);
+  }
+}
+
+export interface PushdownRequest {
+  readonly store: TimeSeriesStore;
+  readonly database: string;
+  readonly measurement: string;
+  readonly calls: ReadonlyMap<string, { aggregate: Pushed; field: string }>;
+  readonly predicate: TagPredicate | null;
+  readonly groupKeys: readonly string[];
+  /** Inclusive bounds. */
+  readonly min: number;
+  readonly max: number;
+  readonly time: { readonly interval: number; readonly offset: number } | undefined;
+  readonly maxPoints: number;
+}
+
+/** One store query per pushed call (in parallel), gathered per group. */
+export async function fetchPushed(r: PushdownRequest): Promise<GroupValues[]> {
+  const groups = new Map<string, GroupValues>();
+  const entries = [...r.calls];
+  const results = await Promise.all(
+    entries.map(([, c]) => {
+      const q: SeriesQuery = {
+        database: r.database,
+        measurement: r.measurement,
+        field: c.field,
+        tags: {},
+        ...(r.predicate === null ? {} : { tagPredicate: r.predicate }),
+        groupBy: r.groupKeys,
+        from: r.min,
+        to: r.max + 1,
+        aggregate: c.aggregate,
+        ...(r.time === undefined
+          ? {}
+          : { interval: r.time.interval, ...(r.time.offset === 0 ? {} : { offset: r.time.offset }) }),
+        limit: r.maxPoints,
+      };
+      return r.store.query(q);
+    }),
+  );
+  results.forEach((result, k) => {
+    if (result.truncated)
+      throw queryError(
+        `the query makes more than query.maxPoints (${r.maxPoints}) buckets; narrow the time range`,
+      );
+    const key = (entries[k] as [string, unknown])[0];
+    for (const s of result.series) {
+      const id = JSON.stringify(r.groupKeys.map((t) => s.tags[t] ?? ''));
+      let g = groups.get(id);
+      if (g === undefined) {
+        const tags: Record<string, string> = {};
+        for (const t of r.groupKeys) tags[t] = s.tags[t] ?? '';
+        g = { tags, calls: new Map() };
+        groups.set(id, g);
+      }
+      const values = new Map<number, Reduced>();
+      for (let i = 0; i < s.time.length; i++) {
+        const t = s.time[i] as number;
+        values.set(r.time === undefined ? r.min : t, { value: s.value[i] as Value, time: t });
+      }
+      g.calls.set(key, values);
+    }
+  });
+  return [...groups.values()];
+}
+
+/** The first bucket's start when the range has no lower bound: the earliest any group reported. */
+export function earliestBucket(groups: readonly GroupValues[]): number {
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const g of groups)
+    for (const m of g.calls.values()) for (const t of m.keys()) if (t < earliest) earliest = t;
+  return earliest;
+}
+
+/** One group's rows, as aggregate.ts shapes them from values reduced in JS. */
+export function pushedRows(
+  columns: ReadonlyArray<{ expr: Expr; name: string }>,
+  group: GroupValues,
+  time: { readonly interval: number; readonly offset: number } | undefined,
+  from: number,
+  to: number,
+  fill: FillOption,
+  maxPoints: number,
+): Value[][] {
+  if (time === undefined) return wholeRangeValues(columns, new PushedBuckets([from], [from], group.calls));
+  const starts = bucketStarts(from, to, time.interval, time.offset, maxPoints);
+  return bucketedValues(columns, new PushedBuckets(starts, starts, group.calls), fill, time.interval);
+}

@@ -1,0 +1,336 @@
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
+import type { EpochMicros, FieldValue } from '../../core/point.js';
+import { type PartialState, StateBuckets } from '../rollup/partial.js';
+import {
+  bucketRanges,
+  checkRollupLevels,
+  closedBefore,
+  DirtyBuckets,
+  type LevelView,
+  pruneBefore,
+  type Segment,
+} from '../rollup/plan.js';
+import { bucketStart } from '../semantics.js';
+import type { RollupLevel, RollupReport, SeriesQuery } from '../store.js';
+import { bucketSql, type QueryGroup, selectedValues } from './query-sql.js';
+
+/**
+ * Rollups in DuckDB: one table per level (`rollup_<interval µs>`), a row per (sid, bucket) of a float
+ * field with the PartialState columns; `rollup_levels` holds each level's watermark and prune horizon,
+ * `rollup_dirty` the buckets that late writes touched after they were rolled up. A dirty mark is inserted
+ * in the write's own transaction, so a crash cannot lose it. Everything that changes rollups runs on the
+ * write queue, so a write and a roll never interleave.
+ */
+
+const LEVELS_DDL =
+  'CREATE TABLE IF NOT EXISTS rollup_levels (interval BIGINT PRIMARY KEY, watermark BIGINT, pruned_before BIGINT)';
+const DIRTY_DDL =
+  'CREATE TABLE IF NOT EXISTS rollup_dirty (interval BIGINT NOT NULL, bucket BIGINT NOT NULL, PRIMARY KEY (interval, bucket))';
+const table = (interval: number): string => `rollup_${interval}`;
+/** Buckets per maintenance transaction: 1,000 series at 1 minute make 60,000 rollup rows per slice. */
+const SLICE_BUCKETS = 60;
+const rollupDdl = (interval: number): string =>
+  `CREATE TABLE IF NOT EXISTS ${table(interval)} (sid UINTEGER NOT NULL, bucket BIGINT NOT NULL,
+    n DOUBLE NOT NULL, total DOUBLE, lo DOUBLE, lo_time BIGINT, hi DOUBLE, hi_time BIGINT,
+    first DOUBLE, first_time BIGINT, last DOUBLE, last_time BIGINT)`;
+
+interface Level extends LevelView {
+  readonly level: RollupLevel;
+  watermark: EpochMicros | undefined;
+  prunedBefore: EpochMicros;
+  readonly dirty: DirtyBuckets;
+}
+
+/** The state of the rollup tables, mirrored in memory for query planning and for the write path. */
+export class DuckDbRollups {
+  readonly #levels: Level[];
+  /** The least watermark: a write at or after it is late for no level (the write path's fast check). */
+  #lateBefore = Number.NEGATIVE_INFINITY;
+
+  constructor(levels: readonly RollupLevel[]) {
+    this.#levels = checkRollupLevels(levels).map((level) => ({
+      level,
+      interval: level.interval,
+      watermark: undefined,
+      prunedBefore: Number.NEGATIVE_INFINITY,
+      dirty: new DirtyBuckets(),
+    }));
+  }
+
+  get enabled(): boolean {
+    return this.#levels.length > 0;
+  }
+
+  views(): readonly LevelView[] {
+    return this.#levels;
+  }
+
+  /**
+   * Creates the tables of the configured levels and loads their state. A level no longer configured is
+   * dropped with its rows: kept, it would miss the writes made while it was off and serve them wrong.
+   */
+  async open(conn: DuckDBConnection): Promise<void> {
+    await conn.run(LEVELS_DDL);
+    await conn.run(DIRTY_DDL);
+    const configured = new Set(this.#levels.map((l) => l.interval));
+    const stored = (
+      await conn.runAndReadAll('SELECT interval, watermark, pruned_before FROM rollup_levels')
+    ).getRows();
+    for (const [interval, watermark, prunedBefore] of stored) {
+      const i = Number(interval);
+      const level = this.#levels.find((l) => l.interval === i);
+      if (level === undefined || !configured.has(i)) {
+        await conn.run(`DROP TABLE IF EXISTS ${table(i)}`);
+        await conn.run(`DELETE FROM rollup_levels WHERE interval = ${i}`);
+        await conn.run(`DELETE FROM rollup_dirty WHERE interval = ${i}`);
+        continue;
+      }
+      level.watermark = watermark === null ? undefined : Number(watermark);
+      level.prunedBefore = prunedBefore === null ? Number.NEGATIVE_INFINITY : Number(prunedBefore);
+    }
+    for (const l of this.#levels) await conn.run(rollupDdl(l.interval));
+    const dirty = (await conn.runAndReadAll('SELECT interval, bucket FROM rollup_dirty')).getRows();
+    for (const [interval, bucket] of dirty) {
+      this.#levels.find((l) => l.interval === Number(interval))?.dirty.add(Number(bucket));
+    }
+    this.#updateLateBefore();
+  }
+
+  /**
+   * Inside a write transaction: marks the rolled-up buckets that these times fall in as dirty. Returns
+   * at once when every time is at or after every watermark, the usual case.
+   */
+  async markLate(conn: DuckDBConnection, times: readonly EpochMicros[]): Promise<void> {
+    const rows: string[] = [];
+    for (const t of times) {
+      if (t >= this.#lateBefore) continue;
+      for (const l of this.#levels) {
+        if (l.watermark === undefined || t >= l.watermark) continue;
+        const b = bucketStart(t, l.interval);
+        if (l.dirty.add(b)) rows.push(`(${l.interval}, ${b})`);
+      }
+    }
+    // Marked in memory before COMMIT: if the write fails, the bucket is only re-rolled for nothing.
+    if (rows.length > 0) await conn.run(`INSERT OR IGNORE INTO rollup_dirty VALUES ${rows.join(', ')}`);
+  }
+
+  /**
+   * One maintenance pass; `transaction` runs its body in a write transaction of the store. The work is
+   * cut into slices of SLICE_BUCKETS buckets, one transaction each, so that memory stays bounded (DuckDB
+   * holds a transaction's new rows and a statement's groups in memory): a slice replaces its buckets,
+   * clears its dirty marks and, past the watermark, moves the watermark to its end, all or nothing.
+   */
+  async maintain(
+    now: EpochMicros,
+    conn: DuckDBConnection,
+    transaction: (body: () => Promise<void>) => Promise<void>,
+  ): Promise<RollupReport> {
+    const report: Array<RollupReport['levels'][number]> = [];
+    for (const l of this.#levels) {
+      const i = l.interval;
+      const t = table(i);
+      const until = closedBefore(now, i);
+      const span = SLICE_BUCKETS * i;
+      let rolled = 0;
+      /** Replaces the level's buckets in [from, to) with those of the samples there; in a transaction. */
+      const roll = async (from: number, to: number): Promise<void> => {
+        await conn.run(`DELETE FROM ${t} WHERE bucket >= ${from} AND bucket < ${to}`);
+        const inserted = await conn.run(
+          `INSERT INTO ${t}
+           SELECT sid, ${bucketSql('us', i, 0)} AS b, count(*)::DOUBLE, sum(v), min(v), arg_min(us, (v, us)),
+             max(v), arg_min(us, (-v, us)), arg_min(v, us), min(us), arg_max(v, us), max(us)
+           FROM (SELECT sid, epoch_us(ts) AS us, v FROM samples
+                 WHERE ts >= make_timestamp(${from}::BIGINT) AND ts < make_timestamp(${to}::BIGINT)
+                   AND sid IN (SELECT id FROM series WHERE type = 'float'))
+           GROUP BY sid, b`,
+        );
+        rolled += inserted.rowsChanged;
+      };
+      // Dirty buckets first, a slice per transaction, each clearing its own marks.
+      for (const [a, b] of bucketRanges(l.dirty.all(), i)) {
+        for (let at = a; at < b; at += span) {
+          const to = Math.min(b, at + span);
+          const marks = l.dirty.within(at, to, Number.POSITIVE_INFINITY);
+          await transaction(async () => {
+            await roll(at, to);
+            await conn.run(
+              `DELETE FROM rollup_dirty WHERE interval = ${i} AND bucket >= ${at} AND bucket < ${to}`,
+            );
+          });
+          l.dirty.delete(marks);
+        }
+      }
+      // Then forward from the watermark to `until`, a transaction per slice that holds samples (a first run
+      // may start years back, mostly empty). Each one rolls everything from the watermark to its end, gaps
+      // included, so a write that landed in a gap meanwhile is rolled too; the last one reaches `until`.
+      let wm = l.watermark;
+      if (wm === undefined || wm < until) {
+        const lower = wm === undefined ? '' : `ts >= make_timestamp(${wm}::BIGINT) AND `;
+        let starts: number[] = [];
+        await transaction(async () => {
+          const rows = await conn.runAndReadAll(
+            `SELECT DISTINCT ${bucketSql('epoch_us(ts)', span, 0)}::DOUBLE AS s FROM samples
+             WHERE ${lower}ts < make_timestamp(${until}::BIGINT) ORDER BY s`,
+          );
+          starts = rows.getRows().map(([v]) => Number(v));
+          if (wm === undefined) {
+            // From here on, a write before the first slice is late (dirty) for this level.
+            wm = Math.min(starts[0] ?? until, until);
+            await this.#saveLevel(conn, i, wm, l.prunedBefore);
+          }
+        });
+        l.watermark = wm;
+        this.#updateLateBefore();
+        const ends = [...starts.map((at) => Math.min(until, at + span)), until];
+        for (const end of ends) {
+          const from = l.watermark as number;
+          if (end <= from) continue;
+          await transaction(async () => {
+            await roll(from, end);
+            await this.#saveLevel(conn, i, end, l.prunedBefore);
+          });
+          // Committed: only now do queries see it.
+          l.watermark = end;
+          this.#updateLateBefore();
+        }
+      }
+      const cutoff = Math.max(l.prunedBefore, pruneBefore(now, l.level));
+      let pruned = 0;
+      await transaction(async () => {
+        pruned = (await conn.run(`DELETE FROM ${t} WHERE bucket < ${cutoff}`)).rowsChanged;
+        await this.#saveLevel(conn, i, l.watermark as number, cutoff);
+      });
+      l.prunedBefore = cutoff;
+      report.push({ interval: i, watermark: l.watermark as number, rolled, pruned });
+      this.#updateLateBefore();
+    }
+    return { levels: report };
+  }
+
+  async #saveLevel(
+    conn: DuckDBConnection,
+    interval: number,
+    watermark: number,
+    prunedBefore: number,
+  ): Promise<void> {
+    const pruned = Number.isFinite(prunedBefore) ? String(prunedBefore) : 'NULL';
+    await conn.run(
+      `INSERT INTO rollup_levels VALUES (${interval}, ${watermark}, ${pruned})
+       ON CONFLICT (interval) DO UPDATE SET watermark = excluded.watermark, pruned_before = excluded.pruned_before`,
+    );
+  }
+
+  #updateLateBefore(): void {
+    let least = Number.POSITIVE_INFINITY;
+    for (const l of this.#levels) if (l.watermark !== undefined) least = Math.min(least, l.watermark);
+    this.#lateBefore = Number.isFinite(least) ? least : Number.NEGATIVE_INFINITY;
+  }
+}
+
+/** Which PartialState columns an aggregate needs; the others are read as NULL. */
+function needs(aggregate: SeriesQuery['aggregate']): {
+  total: boolean;
+  lo: boolean;
+  hi: boolean;
+  first: boolean;
+  last: boolean;
+} {
+  return {
+    total: aggregate === 'sum' || aggregate === 'mean',
+    lo: aggregate === 'min',
+    hi: aggregate === 'max',
+    first: aggregate === 'first',
+    last: aggregate === 'last',
+  };
+}
+
+/**
+ * One segment's partial states per (ord, bucket of the query): from raw samples or from a level's table.
+ * Columns: ord, bucket, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time.
+ */
+export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segment: Segment): string {
+  const { values, sids } = selectedValues(groups);
+  const need = needs(q.aggregate);
+  const bucket = (t: string): string =>
+    q.interval === undefined ? `${q.from}` : bucketSql(t, q.interval, q.offset ?? 0);
+  const pick = (on: boolean, sql: string): string => (on ? sql : 'NULL');
+  if (segment.level === undefined) {
+    const cols = [
+      'count(*)::DOUBLE',
+      pick(need.total, 'sum(v)'),
+      pick(need.lo, 'min(v)'),
+      pick(need.lo, 'arg_min(us, (v, us))'),
+      pick(need.hi, 'max(v)'),
+      pick(need.hi, 'arg_min(us, (-v, us))'),
+      pick(need.first, 'arg_min(v, (us, -v))'),
+      pick(need.first, 'min(us)'),
+      pick(need.last, 'arg_max(v, (us, v))'),
+      pick(need.last, 'max(us)'),
+    ];
+    return `WITH sel(sid, ord) AS (VALUES ${values})
+      SELECT ord, ${bucket('us')}::DOUBLE AS b, ${cols.join(', ')}
+      FROM (SELECT sel.ord, epoch_us(samples.ts) AS us, samples.v FROM samples JOIN sel ON samples.sid = sel.sid
+            WHERE samples.sid IN (${sids}) AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
+              AND samples.ts < make_timestamp(${segment.to}::BIGINT))
+      GROUP BY ord, b`;
+  }
+  const cols = [
+    'sum(n)',
+    pick(need.total, 'sum(total)'),
+    pick(need.lo, 'min(lo)'),
+    pick(need.lo, 'arg_min(lo_time, (lo, lo_time))'),
+    pick(need.hi, 'max(hi)'),
+    pick(need.hi, 'arg_min(hi_time, (-hi, hi_time))'),
+    pick(need.first, 'arg_min(first, (first_time, -first))'),
+    pick(need.first, 'min(first_time)'),
+    pick(need.last, 'arg_max(last, (last_time, last))'),
+    pick(need.last, 'max(last_time)'),
+  ];
+  const t = table(segment.level);
+  return `WITH sel(sid, ord) AS (VALUES ${values})
+    SELECT sel.ord, ${bucket(`${t}.bucket`)}::DOUBLE AS b, ${cols.join(', ')}
+    FROM ${t} JOIN sel ON ${t}.sid = sel.sid
+    WHERE ${t}.sid IN (${sids}) AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}
+    GROUP BY sel.ord, b`;
+}
+
+/** Adds one segment's rows (segmentSql's columns) to the states per ord. */
+export function addSegmentRows(columns: readonly (readonly DuckDBValue[])[], states: StateBuckets[]): void {
+  const [
+    ord = [],
+    b = [],
+    n = [],
+    total = [],
+    lo = [],
+    loTime = [],
+    hi = [],
+    hiTime = [],
+    first = [],
+    firstTime = [],
+    last = [],
+    lastTime = [],
+  ] = columns;
+  const num = (v: DuckDBValue | undefined): number =>
+    v === null || v === undefined ? Number.NaN : Number(v);
+  for (let r = 0; r < ord.length; r++) {
+    const state: PartialState = {
+      count: num(n[r]),
+      sum: num(total[r]),
+      min: num(lo[r]),
+      minTime: num(loTime[r]),
+      max: num(hi[r]),
+      maxTime: num(hiTime[r]),
+      first: num(first[r]) as FieldValue,
+      firstTime: num(firstTime[r]),
+      last: num(last[r]) as FieldValue,
+      lastTime: num(lastTime[r]),
+    };
+    const o = Number(ord[r]);
+    let s = states[o];
+    if (s === undefined) {
+      s = new StateBuckets();
+      states[o] = s;
+    }
+    s.add(num(b[r]), state);
+  }
+}

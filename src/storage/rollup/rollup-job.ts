@@ -1,0 +1,109 @@
+import type { Clock } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Counter, MetricsRegistry } from '../../core/metrics.js';
+import type { RollupReport, TimeSeriesStore } from '../store.js';
+
+export interface RollupJobOptions {
+  readonly store: TimeSeriesStore;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** How often to roll up, ms. Default 15 s: a closed 1-minute bucket is served from rollups soon after. */
+  readonly intervalMs?: number;
+  /** Delay of the first run after start(), ms. Default 1 s. */
+  readonly firstRunMs?: number;
+  /** Registers sensorhub_rollup_watermark_seconds and sensorhub_rollup_buckets_total. */
+  readonly metrics?: MetricsRegistry;
+}
+
+/**
+ * Keeps the store's rollups current: every interval, store.maintainRollups(now) rolls up the buckets that
+ * closed since the last run, re-rolls those late writes touched and prunes the old ones. Runs never
+ * overlap: the next is scheduled when one ends. A failed run is logged and retried at the next one;
+ * queries meanwhile read raw points where rollups are behind, so they stay correct.
+ */
+export class RollupJob {
+  readonly #opts: RollupJobOptions;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<RollupReport | undefined> | undefined;
+  #stopped = true;
+  #last: RollupReport = { levels: [] };
+  readonly #buckets: Counter | undefined;
+
+  constructor(opts: RollupJobOptions) {
+    this.#opts = opts;
+    const m = opts.metrics;
+    this.#buckets = m?.counter(
+      'sensorhub_rollup_buckets_total',
+      'Rollup buckets written (rolled, including re-rolls) or pruned, by level interval (s) and action.',
+    );
+    m?.gauge('sensorhub_rollup_watermark_seconds', 'Every rollup bucket before this time is rolled up.', () =>
+      this.#last.levels.map((l) => [{ interval: String(l.interval / 1e6) }, l.watermark / 1e6] as const),
+    );
+  }
+
+  /** The report of the last successful run. */
+  get last(): RollupReport {
+    return this.#last;
+  }
+
+  start(): void {
+    if (!this.#stopped) return;
+    this.#stopped = false;
+    this.#schedule(this.#opts.firstRunMs ?? 1000);
+  }
+
+  /** Cancels the next run and waits for one in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+  }
+
+  /** One run now (after the one in progress). Never rejects: undefined when it failed (logged). */
+  runOnce(): Promise<RollupReport | undefined> {
+    const previous = this.#running ?? Promise.resolve(undefined);
+    const run = previous.catch(() => undefined).then(() => this.#run());
+    this.#running = run;
+    void run.finally(() => {
+      if (this.#running === run) this.#running = undefined;
+    });
+    return run;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.runOnce().then(() => this.#schedule(this.#opts.intervalMs ?? 15_000));
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #run(): Promise<RollupReport | undefined> {
+    const started = performance.now();
+    try {
+      const report = await this.#opts.store.maintainRollups(this.#opts.clock.nowMicros());
+      this.#last = report;
+      for (const l of report.levels) {
+        const interval = String(l.interval / 1e6);
+        if (l.rolled > 0) this.#buckets?.inc({ interval, action: 'rolled' }, l.rolled);
+        if (l.pruned > 0) this.#buckets?.inc({ interval, action: 'pruned' }, l.pruned);
+      }
+      if (report.levels.some((l) => l.rolled > 0 || l.pruned > 0)) {
+        this.#opts.logger.debug(
+          { levels: report.levels, ms: Math.round(performance.now() - started) },
+          'rollups maintained',
+        );
+      }
+      return report;
+    } catch (err) {
+      this.#opts.logger.warn(
+        { err: errorMessage(err) },
+        'rollup maintenance failed; retrying at the next run',
+      );
+      return undefined;
+    }
+  }
+}
