@@ -10,8 +10,16 @@ import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { MetricsRegistry } from '../core/metrics.js';
 import type { Point } from '../core/point.js';
+import { DashboardService } from '../dashboards/dashboard-service.js';
+import { DashboardStore } from '../dashboards/dashboard-store.js';
+import {
+  DashboardProvisioner,
+  dashboardsFolderOf,
+  type ProvisioningStatus,
+} from '../dashboards/provisioning.js';
 import { PresenceTracker } from '../devices/presence.js';
 import { DeviceRegistry } from '../devices/registry.js';
+import { LiveHub } from '../http/live.js';
 import { buildHttpServer } from '../http/server.js';
 import { WriteBatcher } from '../ingest/batcher.js';
 import { createBlobStore } from '../ingest/blobs/config.js';
@@ -22,10 +30,14 @@ import { Ingestor } from '../ingest/ingestor.js';
 import { RulesSource, type RulesStatus } from '../ingest/rules-source.js';
 import { QueryService } from '../query/query-service.js';
 import { PostgresStore } from '../storage/postgres/postgres-store.js';
+import { RetentionPolicies } from '../storage/retention.js';
+import { RetentionJob } from '../storage/retention-job.js';
+import { RollupJob } from '../storage/rollup/rollup-job.js';
 import type { TimeSeriesStore } from '../storage/store.js';
 import { WorkerStore } from '../storage/worker/worker-store.js';
 import { createMessageSource, shown } from './brokers.js';
 import { startDemo } from './demo.js';
+import { DEMO_DASHBOARD } from './demo-dashboard.js';
 
 export interface AppEnv {
   readonly logger: Logger;
@@ -50,6 +62,8 @@ export interface RunningServer {
   readonly failed: Promise<Error>;
   /** Re-reads the rules (SIGHUP); the running rules stay when the new ones are invalid. */
   reloadRules(): Promise<RulesStatus>;
+  /** Re-reads the provisioned dashboards (SIGHUP); bad files are logged and skipped. */
+  reloadDashboards(): Promise<ProvisioningStatus>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +108,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         })
       : new WorkerStore({
           path: join(config.dataDir, 'sensorhub.duckdb'),
+          rollups: config.storage.rollups,
           onCrash: (err) => {
             logger.fatal({ err }, 'the store thread died: nothing more is stored or acknowledged');
             reportFailure(err);
@@ -101,6 +116,31 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         });
     await store.start();
     disposers.push(() => store.stop());
+
+    // Retention before anything writes: the batcher checks every batch against the policies.
+    const retention = new RetentionPolicies({
+      store,
+      defaultDuration: config.storage.retention.default,
+      provisioned: config.storage.retention.databases,
+      clock,
+      logger: logger.child({ ns: 'retention' }),
+    });
+    await retention.start();
+    const retentionJob = new RetentionJob({
+      store,
+      policies: retention,
+      clock,
+      logger: logger.child({ ns: 'retention' }),
+      intervalMs: config.storage.retention.checkInterval,
+      metrics,
+    });
+    retentionJob.start();
+    disposers.push(() => retentionJob.stop());
+
+    // Rollups (storage.rollups) that aggregate queries read transparently; see docs/influxql.md.
+    const rollupJob = new RollupJob({ store, clock, logger: logger.child({ ns: 'rollups' }), metrics });
+    rollupJob.start();
+    disposers.push(() => rollupJob.stop());
 
     const auth = new Authenticator({
       store,
@@ -131,12 +171,25 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       await devices.saveLastSeen();
     });
 
+    // Bad dashboard files are logged and skipped: they never stop the start.
+    const provisioner = new DashboardProvisioner({
+      folder: dashboardsFolderOf(config),
+      logger: logger.child({ ns: 'dashboards' }),
+    });
+    await provisioner.start();
+    disposers.push(() => provisioner.stop());
+    const dashboards = new DashboardService(
+      new DashboardStore(store, logger.child({ ns: 'dashboards' })),
+      provisioner,
+    );
+
     // Alerts evaluate every committed batch; the service is created once the broker exists (its actions
     // publish), so the batcher calls through this late-bound hook.
     let observeCommitted: (points: readonly Point[]) => void = () => {};
     const batcher = new WriteBatcher({
       store,
       onCommitted: (points) => observeCommitted(points),
+      admit: (points) => retention.admit(points),
       maxBatchPoints: config.ingest.batchMaxPoints,
       maxPendingPoints: config.ingest.maxPendingPoints,
       logger: logger.child({ ns: 'ingest' }),
@@ -242,7 +295,15 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
     });
     // A missing webhook secret or an invalid stored rule stops the start here, with CFG_INVALID.
     await alerts.start();
-    observeCommitted = (points) => alerts.observe(points);
+    const live = new LiveHub();
+    observeCommitted = (points) => {
+      alerts.observe(points);
+      try {
+        live.observe(points);
+      } catch (err) {
+        logger.warn({ err }, 'live mode: could not fan out a committed batch');
+      }
+    };
 
     metrics.gauge('sensorhub_mqtt_clients_connected', 'Connected MQTT clients.', () =>
       source.connectedClients(),
@@ -279,15 +340,24 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       alerts,
       hooks: config.alerts.hooks,
       maxQueryPoints: config.query.maxPoints,
+      maxQuerySeries: config.query.maxSeries,
+      queryTimeoutMs: config.query.timeout,
+      backup: {
+        scratchDir: config.dataDir,
+        blobsDir: config.blobs.type === 'fs' ? join(config.dataDir, 'blobs') : undefined,
+      },
       blobs,
       auth,
       devices,
+      dashboards,
       publish: (topic, payload, qos, retain) => source.publish(topic, payload, qos, retain),
       store,
       queryService: new QueryService(store, config.query.maxPoints, config.ingest.database),
       metrics,
       defaultDatabase: config.ingest.database,
       mqtt: (stream, req) => source.handleWebSocket(stream, req),
+      live,
+      retention,
       isReady: () => {
         const checks = { broker: source.ready(), store: store.isWritable() };
         return { ready: checks.broker && checks.store, checks };
@@ -301,6 +371,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
         deadLetterPayloadLimit: config.ingest.deadLetterPayloadLimit,
       },
       tls,
+      broker: { endpoint: () => source.endpoint(), clients: () => source.clients() },
     });
     disposers.push(() => http.close());
     await http.listen({ host: config.http.host, port: config.http.port });
@@ -326,6 +397,10 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       }
       const demo = await startDemo({ auth, mqttPort: described.mqttPort, logger });
       disposers.push(() => demo.stop());
+      await dashboards.create(DEMO_DASHBOARD).catch((err: unknown) => {
+        // Saved at an earlier demo start (and maybe edited since): keep it.
+        if (!(err instanceof AppError && err.code === 'DASH_EXISTS')) throw err;
+      });
     }
 
     logger.info(
@@ -347,6 +422,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       store,
       failed,
       reloadRules: () => rulesSource.reload(),
+      reloadDashboards: () => provisioner.reload(),
       stop: () => {
         stopping ??= rollback();
         return stopping;

@@ -4,12 +4,13 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Authenticator } from '../auth/authenticator.js';
 import { DurablePersistence } from '../broker/durable-persistence.js';
-import { type ClientObserver, EmbeddedBroker } from '../broker/embedded-broker.js';
+import { type BrokerClientInfo, type ClientObserver, EmbeddedBroker } from '../broker/embedded-broker.js';
 import { ExternalIngest } from '../broker/external/external-ingest.js';
 import type { Config } from '../config/schema.js';
 import type { Clock } from '../core/clock.js';
 import { AppError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import type { BrokerEndpoint } from '../http/plugins/info-api.js';
 import type { Ingestor } from '../ingest/ingestor.js';
 import type { RuleSet } from '../ingest/rules.js';
 import type { TimeSeriesStore } from '../storage/store.js';
@@ -22,6 +23,10 @@ export interface MessageSource {
   stop(): Promise<void>;
   ready(): boolean;
   connectedClients(): number;
+  /** The connected clients; undefined for an external broker, whose clients are not visible from here. */
+  clients(): BrokerClientInfo[] | undefined;
+  /** Where devices connect (the web app's connection snippets). */
+  endpoint(): BrokerEndpoint;
   handleWebSocket(stream: Duplex, req: IncomingMessage): void;
   /** Publishes a message to MQTT subscribers (devices): the embedded broker, or the external one. */
   publish(topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean): Promise<void>;
@@ -70,6 +75,12 @@ function embeddedSource(config: Config, deps: SourceDeps): MessageSource {
     stop: () => broker.stop(),
     ready: () => broker.listening,
     connectedClients: () => broker.connectedClients,
+    clients: () => broker.clientList(),
+    endpoint: () => ({
+      mode: 'embedded',
+      port: broker.port,
+      ...(broker.tlsPort === undefined ? {} : { tlsPort: broker.tlsPort }),
+    }),
     handleWebSocket: (stream, req) => broker.handle(stream, req),
     publish: (topic, payload, qos, retain) => broker.publish(topic, payload, qos, retain),
     describe: () => ({
@@ -114,6 +125,8 @@ async function externalSource(config: Config, deps: SourceDeps): Promise<Message
     stop: () => external.stop(),
     ready: () => external.connected,
     connectedClients: () => 0,
+    clients: () => undefined,
+    endpoint: () => ({ mode: 'external', url: config.broker.url }),
     handleWebSocket: (stream) => {
       // No broker here: devices connect to the external broker.
       stream.destroy();

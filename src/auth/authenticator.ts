@@ -6,6 +6,7 @@ import type { TimeSeriesStore } from '../storage/store.js';
 import { TopicAcl } from './acl.js';
 import { LoginGuard } from './login-guard.js';
 import { generatePassword, hashPassword, sha256, verifyPassword } from './passwords.js';
+import { SessionRegistry } from './sessions.js';
 import { TokenRegistry } from './tokens.js';
 import { type Role, type UserRecord, UserRegistry } from './users.js';
 
@@ -54,6 +55,8 @@ export class Authenticator {
   readonly users: UserRegistry;
   /** API tokens (HTTP only: InfluxDB-style writes, read-only queries). */
   readonly tokens: TokenRegistry;
+  /** Web app logins (session cookies). */
+  readonly sessions: SessionRegistry;
   /** In-process users (the --demo devices): random tokens held only in memory, gone at exit. */
   readonly #ephemeral = new Map<string, { hash: string; principal: Principal }>();
   readonly #cache = new Map<string, CacheEntry>();
@@ -68,6 +71,7 @@ export class Authenticator {
   constructor(private readonly opts: AuthenticatorOptions) {
     this.users = new UserRegistry(opts.store, (name) => this.#forget(name));
     this.tokens = new TokenRegistry(opts.store, opts.clock, opts.logger);
+    this.sessions = new SessionRegistry(opts.store, opts.clock, opts.logger);
     this.#guard = new LoginGuard({ ...opts.failures, clock: opts.clock });
   }
 
@@ -78,6 +82,8 @@ export class Authenticator {
   /** Ensures the admin exists: from the env password, else the stored one, else a generated password. */
   async start(): Promise<void> {
     const { adminPassword, logger } = this.opts;
+    // Sessions first: an admin password changed through the env below ends the admin's sessions.
+    await this.sessions.start();
     const stored = await this.users.get(ADMIN_USERNAME);
     if (adminPassword !== undefined) {
       if (stored === undefined || !(await verifyPassword(adminPassword, stored.passwordHash))) {
@@ -213,8 +219,19 @@ export class Authenticator {
     }
   }
 
+  /** The principal of a stored user, without a password: for requests that carry a session cookie. */
+  async principalFor(username: string): Promise<Principal | null> {
+    const record = await this.users.get(username);
+    return record ? principalOf(record) : null;
+  }
+
   /** Drops cached logins of a user whose password, role or ACL changed, or who was removed. */
   #forget(name: string): void {
+    this.sessions
+      .endAllOf(name)
+      .catch((err: unknown) =>
+        this.opts.logger.warn({ err, user: name }, 'could not end the user’s sessions'),
+      );
     for (const [key, entry] of this.#cache) if (entry.principal?.username === name) this.#cache.delete(key);
     // Failed attempts of that name may now be right (a new password): forget them all, they are cheap.
     for (const [key, entry] of this.#cache) if (entry.principal === null) this.#cache.delete(key);

@@ -4,10 +4,11 @@ import { aclPatternError } from './acl.js';
 import { generatePassword, hashPassword } from './passwords.js';
 
 /**
- * `admin` may do everything; `viewer` may read the HTTP API and use MQTT within its ACL; `client` (devices,
- * gateways, services) may only use MQTT within its ACL.
+ * `admin` may do everything; `editor` may do what a viewer may, and change dashboards and alert rules;
+ * `viewer` may read the HTTP API and the web app, and use MQTT within its ACL; `client` (devices, gateways,
+ * services) may only use MQTT within its ACL.
  */
-export const ROLES = ['admin', 'viewer', 'client'] as const;
+export const ROLES = ['admin', 'editor', 'viewer', 'client'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface UserInfo {

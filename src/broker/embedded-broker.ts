@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import type { Authenticator, Principal } from '../auth/authenticator.js';
@@ -31,6 +31,21 @@ export interface EmbeddedBrokerOptions {
   readonly logger: Logger;
   /** Told when authenticated clients come, publish and go (device presence). */
   readonly observer?: ClientObserver;
+}
+
+/** One connected MQTT client, as `GET /api/v1/broker/clients` lists it. */
+export interface BrokerClientInfo {
+  readonly clientId: string;
+  /** The user it authenticated as; null for an anonymous client. */
+  readonly username: string | null;
+  readonly address: string | null;
+  readonly transport: 'tcp' | 'tls' | 'websocket';
+  /** 3 (MQTT 3.1), 4 (3.1.1) or 5. */
+  readonly protocolVersion: number;
+  readonly cleanSession: boolean;
+  /** RFC 3339: when its CONNECT was accepted. */
+  readonly connectedAt: string;
+  readonly subscriptions: number;
 }
 
 export interface ClientObserver {
@@ -66,6 +81,8 @@ export class EmbeddedBroker {
   /** Who each connection authenticated as; null for anonymous clients (with --allow-anonymous). */
   readonly #principals = new WeakMap<Client, Principal | null>();
   readonly #connectionsPerUser = new Map<string, number>();
+  /** aedes keeps no connect time; the broker page shows "connected since". */
+  readonly #connectedAt = new WeakMap<Client, number>();
   #unlisten: (() => void) | undefined;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {}
@@ -81,6 +98,30 @@ export class EmbeddedBroker {
 
   get connectedClients(): number {
     return this.#aedes?.connectedClients ?? 0;
+  }
+
+  /** The clients connected now, by client id. */
+  clientList(): BrokerClientInfo[] {
+    const aedes = this.#aedes;
+    if (!aedes) return [];
+    const clients = (aedes as unknown as { clients: Record<string, Client> }).clients;
+    return Object.values(clients)
+      .map((client): BrokerClientInfo => {
+        // aedes keeps a client's subscriptions on it (by filter), outside its typings.
+        const subs = (client as unknown as { subscriptions?: Record<string, unknown> }).subscriptions;
+        const transport = client.req ? 'websocket' : client.conn instanceof TLSSocket ? 'tls' : 'tcp';
+        return {
+          clientId: client.id,
+          username: this.#principals.get(client)?.username ?? null,
+          address: remoteAddress(client) ?? null,
+          transport,
+          protocolVersion: client.version,
+          cleanSession: client.clean,
+          connectedAt: new Date(this.#connectedAt.get(client) ?? this.opts.clock.nowMs()).toISOString(),
+          subscriptions: subs ? Object.keys(subs).length : 0,
+        };
+      })
+      .sort((a, b) => a.clientId.localeCompare(b.clientId));
   }
 
   get listening(): boolean {
@@ -115,6 +156,7 @@ export class EmbeddedBroker {
         }
       }
     });
+    aedes.on('clientReady', (client) => this.#connectedAt.set(client, this.opts.clock.nowMs()));
     const observer = this.opts.observer;
     if (observer) {
       aedes.on('clientReady', (client) => {

@@ -108,7 +108,10 @@ export async function startCommand(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     // As Mosquitto and nginx do: SIGHUP reloads what can change without a restart (the ingest rules).
-    const onHangup = () => void server.reloadRules();
+    const onHangup = () => {
+      void server.reloadRules();
+      void server.reloadDashboards();
+    };
     process.on('SIGHUP', onHangup);
     // Exiting lets a supervisor (systemd Restart=on-failure, Kubernetes) start a healthy process.
     void server.failed.then(() => {

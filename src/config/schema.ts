@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseDuration } from '../core/duration.js';
 import { bool, byteSize, duration } from './zod-types.js';
 
 export { duration } from './zod-types.js';
@@ -7,6 +8,7 @@ import { alertRulesSchema } from '../alerts/model.js';
 import { inboundHooksSchema } from '../http/plugins/grafana-hook.js';
 import { blobStoreSchema } from '../ingest/blobs/config.js';
 import { forwardOutputsSchema } from '../ingest/forward/config.js';
+import { rollupsSchema } from '../storage/rollup/config.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -101,6 +103,25 @@ export const ruleSchema = z
 
 export type RuleConfig = z.output<typeof ruleSchema>;
 
+/**
+ * A retention duration in µs: `7d`, `10s`, `1h30m`, or `INF`/`inf`/`0` (and the number 0) to keep data
+ * forever. Numbers are milliseconds, as for every other duration in the config.
+ */
+const retentionDuration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return Math.round(v * 1000);
+  const text = v.trim();
+  if (text === 'INF' || text === 'inf' || text === '0') return 0;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `"${v}" is not a retention duration (e.g. 7d, 12h, 10s; INF or 0 keeps data forever)`,
+    });
+    return z.NEVER;
+  }
+  return Math.max(1, Math.round(ms * 1000));
+});
+
 export const configSchema = z
   .object({
     /** The YAML file this configuration was read from ('' for none): relative paths in rules resolve from its folder. */
@@ -177,11 +198,32 @@ export const configSchema = z
             'storage.url is postgres://user@host:port/database (the password from SENSORHUB_STORAGE_PASSWORD or _FILE)',
         }),
         schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a schema name is lower-case letters, digits and _'),
+        /** Retention per database (docs/retention.md). */
+        retention: z
+          .object({
+            /** For databases created or first written from now on; µs, 0 keeps data forever. */
+            default: retentionDuration,
+            /** How often the retention job deletes old values (ms); it also runs shortly after start. */
+            checkInterval: duration.refine((ms) => ms >= 1, 'must be at least 1ms'),
+            /** Databases pinned to a retention here (µs); InfluxQL cannot change them. */
+            databases: z.record(name, retentionDuration).default({}),
+          })
+          .strict(),
+        /** Rollup levels (µs) queries read transparently (docs/configuration.md, docs/influxql.md). */
+        rollups: rollupsSchema,
       })
       .strict(),
     /** Where `format: binary` payloads go (docs/blobs.md). */
     blobs: blobStoreSchema.prefault({}),
-    query: z.object({ maxPoints: positiveInt }).strict(),
+    query: z.object({ maxPoints: positiveInt, maxSeries: positiveInt, timeout: duration }).strict(),
+    /**
+     * Provisioned dashboards (docs/dashboards.md): a folder of YAML/JSON files; '' for `dashboards/` beside
+     * the config file when there is one. A relative path is relative to the config file's folder.
+     */
+    dashboards: z
+      .object({ path: z.string().default('') })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

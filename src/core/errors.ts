@@ -81,6 +81,11 @@ export const ERROR_CODES = {
     status: 400,
     summary: 'The topic matched a rule, but a topic level breaks one of the rule’s constraints.',
   },
+  ING_BEYOND_RETENTION: {
+    status: 400,
+    summary:
+      'The point is older than its database’s retention window (now - duration): it would be deleted at once, so it is refused.',
+  },
 
   // Forwarding
   FWD_FAILED: {
@@ -107,6 +112,15 @@ export const ERROR_CODES = {
     status: 503,
     summary: 'The store could not answer a read: its database server is unreachable or refused the request.',
   },
+  STO_BACKUP_UNSUPPORTED: {
+    status: 501,
+    summary:
+      'This store cannot make a live backup (memory: nothing durable; PostgreSQL: use pg_dump); the message says what to use.',
+  },
+  STO_BACKUP_FAILED: {
+    status: 500,
+    summary: 'The store could not write its backup copy (disk full, I/O error); the data itself is unharmed.',
+  },
   STO_BUSY: {
     status: 503,
     summary: 'Too many points are waiting for commit; the HTTP write was refused before reading it.',
@@ -126,14 +140,43 @@ export const ERROR_CODES = {
   // Query
   QRY_BAD_PARAM: { status: 400, summary: 'A query parameter is missing or malformed.' },
   QRY_TOO_MANY_POINTS: { status: 400, summary: 'The query would return more points than query.maxPoints.' },
+  QRY_TOO_MANY_SERIES: {
+    status: 400,
+    summary: 'An InfluxQL statement would read more series than query.maxSeries.',
+  },
+  QRY_TIMEOUT: {
+    status: 400,
+    summary: 'An InfluxQL statement ran longer than query.timeout and was stopped.',
+  },
   QRY_DATABASE_NOT_FOUND: { status: 404, summary: 'The database does not exist.' },
   QRY_INFLUXQL: {
     status: 400,
     summary: 'An InfluxQL statement cannot run (unsupported function, mixed aggregates, too many points, …).',
   },
+  QRY_RETENTION_POLICY: {
+    status: 400,
+    summary:
+      'A retention policy statement sensorhub refuses: a second policy on a database, dropping its one policy, or changing a policy pinned in the config.',
+  },
   QRY_INFLUXQL_PARSE: {
     status: 400,
     summary: 'The InfluxQL query does not parse; nothing of it runs (the message gives line and character).',
+  },
+
+  // Dashboards
+  DASH_INVALID: {
+    status: 400,
+    summary: 'The dashboard document is invalid; details.errors lists every problem as path: message.',
+  },
+  DASH_NOT_FOUND: { status: 404, summary: 'No dashboard with this uid.' },
+  DASH_EXISTS: { status: 409, summary: 'A dashboard with this uid already exists.' },
+  DASH_VERSION_CONFLICT: {
+    status: 409,
+    summary: 'The dashboard was saved by someone else since this version was loaded.',
+  },
+  DASH_PROVISIONED: {
+    status: 409,
+    summary: 'The dashboard comes from a provisioning file; edit the file, or save a copy under a new uid.',
   },
 
   // HTTP

@@ -54,6 +54,46 @@ function login(username: string, password: string): Credentials {
   return isTokenLike(password) ? { username, password, token: password } : { username, password };
 }
 
+/** The web app's session cookie. */
+export const SESSION_COOKIE = 'sensorhub_session';
+/**
+ * Requests that change something and authenticate with the session cookie must carry this header. Browsers
+ * attach cookies to cross-site form posts, but a custom header needs CORS, which this server does not grant:
+ * so another site cannot act as a logged-in user (CSRF).
+ */
+export const CSRF_HEADER = 'x-sensorhub-csrf';
+
+/** The session secret from the Cookie header, if any. */
+export function sessionCookieOf(req: FastifyRequest): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+async function sessionPrincipal(
+  auth: Authenticator,
+  req: FastifyRequest,
+  secret: string,
+): Promise<Principal> {
+  const username = auth.sessions.lookup(secret);
+  const principal = username === undefined ? null : await auth.principalFor(username);
+  if (principal === null) {
+    throw new AppError('AUTH_INVALID', 'the session has expired or was ended; log in again');
+  }
+  const safe = req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS';
+  if (!safe && req.headers[CSRF_HEADER] === undefined) {
+    throw new AppError(
+      'AUTH_FORBIDDEN',
+      `a request with a session cookie that changes something needs the ${CSRF_HEADER} header (the web app sends it); other clients should use basic auth or a token`,
+    );
+  }
+  return principal;
+}
+
 /** Who a request acts as: a user, an API token, or nobody (only where anonymous access is on). */
 export type Identity =
   | { readonly kind: 'user'; readonly principal: Principal }
@@ -81,6 +121,10 @@ export async function authenticate(
       );
       throw new AppError('AUTH_INVALID', 'unknown, revoked or malformed token');
     }
+  }
+  if (username === undefined && token === undefined) {
+    const secret = sessionCookieOf(req);
+    if (secret !== undefined) return { kind: 'user', principal: await sessionPrincipal(auth, req, secret) };
   }
   if (username === undefined) {
     if (auth.allowAnonymous) return { kind: 'anonymous' };
@@ -155,6 +199,11 @@ function tokenMayRead(token: TokenPrincipal, req: FastifyRequest, roles: readonl
   return tokenAllows(token, 'read', '*');
 }
 
+/** Editors may do whatever viewers may: routes list the lowest roles they admit. */
+export function roleAllowed(role: Role, roles: readonly Role[]): boolean {
+  return roles.includes(role) || (role === 'editor' && roles.includes('viewer'));
+}
+
 /**
  * A preHandler that requires valid credentials of one of `roles`, unless anonymous access is on and the
  * request carries none. An API token passes only on read-only routes, within its `read` permissions.
@@ -177,7 +226,7 @@ export function requireAuth(auth: Authenticator, roles: readonly Role[]) {
         return;
       case 'user': {
         const { principal } = identity;
-        if (!roles.includes(principal.role)) {
+        if (!roleAllowed(principal.role, roles)) {
           throw new AppError(
             'AUTH_FORBIDDEN',
             `user "${principal.username}" (role ${principal.role}) may not do this`,

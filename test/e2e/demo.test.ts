@@ -27,4 +27,25 @@ describe('start --demo', () => {
     const metrics = await (await srv.api('/metrics', { auth: false })).text();
     expect(metrics).toMatch(/sensorhub_mqtt_clients_connected 4/);
   });
+
+  it('saves a demo dashboard whose every panel query answers with data', async () => {
+    const dash = (await (await srv.api('/api/v1/dashboards/demo')).json()) as {
+      source: string;
+      panels: Array<{ id: string; queries: Array<{ measurement: string; field: string }> }>;
+    };
+    expect(dash.source).toBe('api');
+    expect(dash.panels.length).toBeGreaterThanOrEqual(5);
+    for (const p of dash.panels) {
+      for (const q of p.queries) {
+        const body = await eventually(async () => {
+          const res = await srv.api(
+            `/query?db=sensorhub&q=${encodeURIComponent(`SELECT last("${q.field}") FROM "${q.measurement}"`)}`,
+          );
+          const json = (await res.json()) as { results: Array<{ series?: unknown[] }> };
+          return json.results[0]?.series ? json : undefined;
+        }, 10_000);
+        expect(body.results[0]?.series?.length, `${p.id}: ${q.measurement}`).toBeGreaterThan(0);
+      }
+    }
+  });
 });

@@ -29,7 +29,7 @@ function limitOf(q: Params, def: number, max: number): number {
  */
 export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, opts) => {
   const readers = requireAuth(opts.auth, ['admin', 'viewer']);
-  const admins = requireAuth(opts.auth, ['admin']);
+  const editors = requireAuth(opts.auth, ['admin', 'editor']);
 
   app.get('/api/v1/alerts', { preHandler: readers }, async () => ({ rules: opts.alerts.rules() }));
 
@@ -60,12 +60,12 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, o
     };
   });
 
-  app.post('/api/v1/alerts/rules', { preHandler: admins }, async (req, reply) => {
+  app.post('/api/v1/alerts/rules', { preHandler: editors }, async (req, reply) => {
     const rule = await opts.alerts.putRule(req.body);
     return reply.status(201).send({ rule });
   });
 
-  app.put('/api/v1/alerts/rules/:name', { preHandler: admins }, async (req) => {
+  app.put('/api/v1/alerts/rules/:name', { preHandler: editors }, async (req) => {
     const { name } = req.params as { name: string };
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (body.name !== undefined && body.name !== name)
@@ -73,7 +73,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRoutesOptions> = async (app, o
     return { rule: await opts.alerts.putRule({ ...body, name }) };
   });
 
-  app.delete('/api/v1/alerts/rules/:name', { preHandler: admins }, async (req, reply) => {
+  app.delete('/api/v1/alerts/rules/:name', { preHandler: editors }, async (req, reply) => {
     await opts.alerts.deleteRule((req.params as { name: string }).name);
     return reply.status(204).send();
   });

@@ -69,6 +69,9 @@ export function deadLetterFilterFrom(
   const afterText = str(q, 'afterId');
   const afterId = afterText === undefined ? undefined : Number(afterText);
   if (afterId !== undefined && !Number.isSafeInteger(afterId)) throw bad('afterId must be an integer');
+  const beforeText = str(q, 'beforeId');
+  const beforeId = beforeText === undefined ? undefined : Number(beforeText);
+  if (beforeId !== undefined && !Number.isSafeInteger(beforeId)) throw bad('beforeId must be an integer');
   return {
     limit,
     ...time('since'),
@@ -80,6 +83,7 @@ export function deadLetterFilterFrom(
     ...text('source'),
     ...(ids ? { ids } : {}),
     ...(afterId === undefined ? {} : { afterId }),
+    ...(beforeId === undefined ? {} : { beforeId }),
   };
 }
 
@@ -217,7 +221,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
     const q = req.query as Params;
     const filter = deadLetterFilterFrom(q, opts.nowMicros(), 100, 10_000);
     const order = str(q, 'order') === 'asc' ? 'asc' : 'desc';
-    const { limit: _limit, afterId: _after, ...countFilter } = filter;
+    const { limit: _limit, afterId: _after, beforeId: _before, ...countFilter } = filter;
     const [letters, total] = await Promise.all([
       opts.store.listDeadLetters({ ...filter, order }),
       opts.store.countDeadLetters(countFilter),
@@ -243,7 +247,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRoutesOptions> = async (app,
   app.post('/api/v1/dead-letters/replay', { preHandler: admins }, async (req) => {
     const b = (req.body ?? {}) as Params;
     const filter = deadLetterFilterFrom(b, opts.nowMicros(), 100_000, 1_000_000);
-    const { afterId: _a, ...rest } = filter;
+    const { afterId: _a, beforeId: _b, ...rest } = filter;
     return replayDeadLetters(opts.store, opts.ingestor, { filter: rest, dryRun: b.dryRun === true });
   });
 };
