@@ -5,7 +5,7 @@ import { ErrorBox, useInterval } from '../components/ui';
 import { ALL, substitute, type VarValues } from '../influxql';
 import { LiveConnection, type LivePoint } from '../live';
 import { type Frame, frameLabel, LiveFrame, type PanelData } from '../panels/data';
-import { type LivePlan, loadPanel } from '../panels/load';
+import { type LivePlan, liveCapable, loadPanel } from '../panels/load';
 import { PanelView } from '../panels/panel-view';
 import { mark } from '../panels/timeseries';
 import { navigate, setQueryParams } from '../router';
@@ -94,21 +94,25 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
   // Live frames and plans of each panel, kept outside render state: points mutate them in place.
   const liveFrames = useRef(new Map<string, Map<string, LiveFrame>>());
   const livePlans = useRef(new Map<string, LivePlan[]>());
-  const loadSeq = useRef(0);
   const [reloadTick, setReloadTick] = useState(0);
 
-  // Load every panel: the requests go out together (no waterfall), each panel draws when its data arrives.
-  useEffect(() => {
-    if (!dash || !timeRange || !varsReady) return;
-    const seq = ++loadSeq.current;
-    const ctl = new AbortController();
+  /**
+   * Loads panels: the requests go out together (no waterfall), each panel draws when its data arrives. A
+   * load of a panel supersedes the panel's earlier one (its answer is dropped if it comes late).
+   */
+  const panelSeq = useRef(new Map<string, number>());
+  const loadPanels = (panels: readonly Panel[], signal: AbortSignal) => {
+    if (!dash || !timeRange) return;
     const resolved = resolveRange(timeRange);
     setNow(Date.now());
-    for (const panel of dash.panels) {
+    for (const panel of panels) {
+      const seq = (panelSeq.current.get(panel.id) ?? 0) + 1;
+      panelSeq.current.set(panel.id, seq);
+      const current = () => panelSeq.current.get(panel.id) === seq && !signal.aborted;
       setPanels((p) => ({ ...p, [panel.id]: { ...(p[panel.id] ?? { version: 0 }), loading: true } }));
-      loadPanel(dash, panel, resolved, vars, live, ctl.signal).then(
+      loadPanel(dash, panel, resolved, vars, live, signal).then(
         ({ data, plans }) => {
-          if (seq !== loadSeq.current) return;
+          if (!current()) return;
           mark(`panel-data:${panel.id}`);
           const frames = new Map<string, LiveFrame>();
           for (const plan of plans) {
@@ -128,7 +132,7 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
           }));
         },
         (error: unknown) => {
-          if (seq !== loadSeq.current || ctl.signal.aborted) return;
+          if (!current()) return;
           setPanels((p) => ({
             ...p,
             [panel.id]: { ...(p[panel.id] ?? { version: 0 }), error, loading: false },
@@ -136,6 +140,12 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
         },
       );
     }
+  };
+
+  useEffect(() => {
+    if (!dash || !timeRange || !varsReady) return;
+    const ctl = new AbortController();
+    loadPanels(dash.panels, ctl.signal);
     return () => ctl.abort();
   }, [dash, timeRange, vars, varsReady, live, reloadTick]);
 
@@ -240,21 +250,22 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
     },
     live ? 1000 : undefined,
   );
-  // Panels live mode cannot follow (InfluxQL text, other aggregates) and plain auto-refresh reload.
+  // Auto-refresh reloads every panel; in live mode only the panels live points cannot keep current
+  // (InfluxQL text, median/spread/stddev) are re-run, every 5 s; the others never refetch.
   const refreshMs = live ? 5000 : refresh && refresh !== 'off' ? parseDurationMs(refresh) : undefined;
+  const refreshCtl = useRef<AbortController | undefined>(undefined);
   useInterval(() => {
-    if (live) {
-      const lagging = (dash?.panels ?? []).some((p) =>
-        p.queries.some(
-          (q) =>
-            q.influxql !== undefined ||
-            !['raw', 'mean', 'sum', 'count', 'min', 'max', 'first', 'last'].includes(q.aggregate ?? 'mean'),
-        ),
-      );
-      if (!lagging) return;
+    if (!live) {
+      setReloadTick((t) => t + 1);
+      return;
     }
-    setReloadTick((t) => t + 1);
+    const lagging = (dash?.panels ?? []).filter((p) => p.queries.some((q) => !liveCapable(q)));
+    if (lagging.length === 0) return;
+    refreshCtl.current?.abort();
+    refreshCtl.current = new AbortController();
+    loadPanels(lagging, refreshCtl.current.signal);
   }, refreshMs);
+  useEffect(() => () => refreshCtl.current?.abort(), []);
 
   if (loadError) {
     return (

@@ -75,7 +75,7 @@ export function TimeSeries({
   useEffect(() => {
     const keys = frames.map((f) => f.key).join('\n');
     // One effect decides between a rebuild and a cheap setData: a separate effect on `panel` built the chart
-    // a second time on mount (bench/web.ts, 100k points: data → drawn ~2× slower).
+    // a second time on mount (twice the work for 100k points).
     if (!plot.current || keys !== layout.current || builtFor.current !== panel) {
       build();
       return;
