@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import mqtt from 'mqtt';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/core/logger.js';
@@ -86,6 +87,23 @@ describe('web app in Chromium', { timeout: 90_000 }, () => {
       logger: createLogger('silent'),
     });
     await sim.start();
+    // An alert rule that fires on the simulated rooms, and a message the rules reject.
+    const rule = await server.api('/api/v1/alerts/rules', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'room-warm',
+        source: { measurement: 'temperature', field: 'value' },
+        groupBy: ['device'],
+        reducer: 'avg',
+        window: '5s',
+        condition: { op: '>', threshold: -100 },
+      }),
+    });
+    expect(rule.status).toBe(201);
+    const bad = await mqtt.connectAsync(server.mqttUrl, { username: 'admin', password: TEST_PASSWORD });
+    await bad.publishAsync('sensors/attic/temperature', 'twenty-one', { qos: 1 });
+    await bad.endAsync();
     browser = await launchBrowser();
   }, 60_000);
 
@@ -255,6 +273,32 @@ describe('web app in Chromium', { timeout: 90_000 }, () => {
       devices: Array<{ name: string }>;
     };
     expect(devices.devices.map((d) => d.name)).toContain('kitchen-esp32');
+    expect(errors).toEqual([]);
+    await page.context().close();
+  });
+
+  it('shows the alert firing per device, and a rejected message with its reason, replayed from the page', async () => {
+    const { page, errors } = await newPage();
+    await login(page, server.httpUrl, 'admin', TEST_PASSWORD);
+    await page.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { name: 'Alerts', exact: true }).waitFor();
+    await page.locator('td, th, h3, strong, code', { hasText: 'room-warm' }).first().waitFor();
+    await page.locator('.badge', { hasText: 'firing' }).nth(1).waitFor({ timeout: 20_000 });
+    await screenshot(page, 'alerts-firing-desktop');
+
+    await page.getByRole('link', { name: 'Ingest' }).click();
+    await page.getByRole('heading', { name: 'Ingest', exact: true }).waitFor();
+    await page.getByText('sensors/attic/temperature').first().waitFor();
+    await page.getByText('ING_DECODE').first().waitFor();
+    await page.getByRole('button', { name: /^Replay all/ }).click();
+    // The rules still reject it: the report says so with the code, and the letter stays.
+    await page
+      .getByText(/still rejected/i)
+      .first()
+      .waitFor();
+    await screenshot(page, 'ingest-replay-desktop');
+    const letters = (await (await server.api('/api/v1/dead-letters')).json()) as { total: number };
+    expect(letters.total).toBe(1);
     expect(errors).toEqual([]);
     await page.context().close();
   });
