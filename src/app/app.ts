@@ -104,6 +104,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
           url: config.storage.url,
           ...(env.storagePassword === undefined ? {} : { password: env.storagePassword }),
           schema: config.storage.schema,
+          rollups: config.storage.rollups,
           logger: logger.child({ ns: 'store' }),
         })
       : new WorkerStore({

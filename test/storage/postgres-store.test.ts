@@ -4,11 +4,17 @@ import { createLogger, silentLogger } from '../../src/core/logger.js';
 import type { Point } from '../../src/core/point.js';
 import { MIGRATIONS, migrate } from '../../src/storage/postgres/migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/storage/postgres/postgres-store.js';
+import type { RollupLevel, SeriesQuery } from '../../src/storage/store.js';
 import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 import { storeContract } from './store-contract.js';
-import { expectAppError, HOUR, letter, point, query, SECOND, T0 } from './store-fixtures.js';
+import { expectAppError, HOUR, letter, MINUTE, point, query, SECOND, T0 } from './store-fixtures.js';
 
 const unavailable = postgresUnavailable();
+const LATEST = MIGRATIONS.at(-1)?.version ?? 0;
+const ROLLUPS: RollupLevel[] = [
+  { interval: MINUTE, keep: 10_000 * HOUR },
+  { interval: HOUR, keep: 10_000 * HOUR },
+];
 if (unavailable !== undefined) console.warn(`PostgreSQL store tests skipped: ${unavailable}`);
 
 describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
@@ -26,6 +32,13 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
   storeContract('postgres', async () => {
     const url = await server.createDatabase();
     const make = () => new PostgresStore({ url, password: server.password });
+    return { store: make(), cleanup: () => server.dropDatabase(url), reopen: make };
+  });
+
+  // Again with rollups: the contract's queries then read rollup buckets where the levels have them.
+  storeContract('postgres with rollups', async () => {
+    const url = await server.createDatabase();
+    const make = () => new PostgresStore({ url, password: server.password, rollups: ROLLUPS });
     return { store: make(), cleanup: () => server.dropDatabase(url), reopen: make };
   });
 
@@ -69,9 +82,9 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
           'PostgreSQL store ready (native monthly partitions)',
         ]);
         expect(logged[0]?.reason).toContain('not installed on the server');
-        expect(logged[1]?.applied).toEqual([1]);
-        const versions = await sql('SELECT version, description FROM sensorhub.schema_version');
-        expect(versions).toEqual([{ version: 1, description: MIGRATIONS[0]?.description }]);
+        expect(logged[1]?.applied).toEqual(MIGRATIONS.map((m) => m.version));
+        const versions = await sql('SELECT version, description FROM sensorhub.schema_version ORDER BY 1');
+        expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version, description: m.description })));
         const tables = await sql<{ name: string }>(
           `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
            WHERE n.nspname = 'sensorhub' AND c.relkind IN ('r', 'p', 'v') ORDER BY 1`,
@@ -81,6 +94,9 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
           'field_types',
           'meta',
           'readings',
+          'rollup_dirty',
+          'rollup_levels',
+          'rollups',
           'samples',
           'schema_version',
           'series',
@@ -88,7 +104,7 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
         await store.stop();
         await withClient(url, server.password, async (c) => {
           const again = await migrate(c, 'sensorhub', { partitioning: 'auto', logger: silentLogger });
-          expect(again).toEqual({ applied: [], version: 1, partitioning: 'native' });
+          expect(again).toEqual({ applied: [], version: LATEST, partitioning: 'native' });
         });
         await startStore(); // and a restart on the migrated schema
       });
@@ -97,7 +113,7 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
         await (await startStore()).stop();
         const step2 = (statements: string[]) => [
           ...MIGRATIONS,
-          { version: 2, description: 'test step', statements: () => statements },
+          { version: LATEST + 1, description: 'test step', statements: () => statements },
         ];
         await withClient(url, server.password, async (c) => {
           const failing = step2(['CREATE TABLE sensorhub.extra (a integer)', 'SELECT 1 / 0']);
@@ -105,8 +121,10 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
             migrate(c, 'sensorhub', { partitioning: 'auto', logger: silentLogger, migrations: failing }),
             'STO_CLOSED',
           );
-          expect(err.message).toContain('migration 2 (test step) failed: division by zero (SQLSTATE 22012)');
-          expect(err.message).toContain('from version 1 to 2');
+          expect(err.message).toContain(
+            `migration ${LATEST + 1} (test step) failed: division by zero (SQLSTATE 22012)`,
+          );
+          expect(err.message).toContain(`from version ${LATEST} to ${LATEST + 1}`);
           expect(await sql("SELECT to_regclass('sensorhub.extra') AS t")).toEqual([{ t: null }]);
           const ok = step2(['CREATE TABLE sensorhub.extra (a integer)']);
           const done = await migrate(c, 'sensorhub', {
@@ -114,15 +132,17 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
             logger: silentLogger,
             migrations: ok,
           });
-          expect(done.applied).toEqual([2]);
+          expect(done.applied).toEqual([LATEST + 1]);
         });
         expect(await count('extra')).toBe(0);
-        // This sensorhub knows only version 1.
+        // This sensorhub knows only the versions up to LATEST.
         const err = await expectAppError(
           new PostgresStore({ url, password: server.password }).start(),
           'STO_CLOSED',
         );
-        expect(err.message).toContain("database schema version 2 is newer than this sensorhub's (1)");
+        expect(err.message).toContain(
+          `database schema version ${LATEST + 1} is newer than this sensorhub's (${LATEST})`,
+        );
       });
 
       it('refuses a database written by a newer sensorhub, naming both versions', async () => {
@@ -132,7 +152,7 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
           new PostgresStore({ url, password: server.password }).start(),
           'STO_CLOSED',
         );
-        expect(err.message).toMatch(/version 99 is newer than this sensorhub's \(1\)/);
+        expect(err.message).toContain(`version 99 is newer than this sensorhub's (${LATEST})`);
       });
 
       it('refuses partitioning "timescaledb" where the extension is unavailable, creating nothing', async () => {
@@ -369,6 +389,117 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
       });
     });
 
+    describe('rollups', () => {
+      const series = (n: number) =>
+        Array.from({ length: 3 * 60 * 4 }, (_, k) =>
+          point({ usage: (k * 7 + n) % 11, idle: k % 2 === 0 }, T0 + k * 15 * SECOND, { host: `h${n}` }),
+        );
+      const queries: Partial<SeriesQuery>[] = [
+        { aggregate: 'mean', interval: 10 * MINUTE, groupBy: [] },
+        { aggregate: 'count', interval: HOUR },
+        { aggregate: 'sum', groupBy: [] },
+        { aggregate: 'first', interval: 5 * MINUTE, offset: MINUTE, groupBy: [] },
+        { aggregate: 'last', groupBy: [] },
+        { aggregate: 'min', from: T0 + 30 * SECOND, to: T0 + 2 * HOUR + 7 * SECOND },
+        { aggregate: 'max', interval: HOUR, groupBy: [] },
+      ];
+      const answers = (store: PostgresStore) => Promise.all(queries.map((q) => store.query(query(q))));
+      const rollupRows = async () =>
+        (
+          await sql<{ level: string; n: string; total: string }>(
+            `SELECT level, count(*) AS n, sum(count) AS total FROM sensorhub.rollups GROUP BY 1 ORDER BY 1`,
+          )
+        ).map((r) => [Number(r.level), Number(r.n), Number(r.total)]);
+
+      it('two processes maintaining one database at once roll every bucket once, and read what raw reads', async () => {
+        const plain = await startStore();
+        const a = await startStore({ rollups: ROLLUPS });
+        const b = await startStore({ rollups: ROLLUPS });
+        await a.write([...series(0), ...series(1), ...series(2)]);
+        const expected = await answers(plain);
+        expect(await answers(a)).toEqual(expected);
+
+        const [ra, rb] = await Promise.all([
+          a.maintainRollups(T0 + 3 * HOUR),
+          b.maintainRollups(T0 + 3 * HOUR),
+        ]);
+        for (const report of [ra, rb]) {
+          expect(report.levels.map((l) => [l.interval, l.watermark])).toEqual([
+            [MINUTE, T0 + 3 * HOUR],
+            [HOUR, T0 + 3 * HOUR],
+          ]);
+        }
+        // Whoever waited for the lock found the work done: 3 series × 180 minutes, 3 × 3 hours.
+        expect(ra.levels.map((l, k) => l.rolled + (rb.levels[k]?.rolled ?? 0))).toEqual([540, 9]);
+        expect(await rollupRows()).toEqual([
+          [MINUTE, 540, 2160],
+          [HOUR, 9, 2160],
+        ]);
+        expect(await answers(a)).toEqual(expected);
+        expect(await answers(b)).toEqual(expected);
+
+        // A late write (from another process, one without rollups) replaces a point and adds one: its
+        // buckets are dirty, read raw until the next run re-rolls them.
+        await plain.write([point({ usage: 100 }, T0 + 15 * SECOND, { host: 'h1' })]);
+        await plain.write([point({ usage: -5 }, T0 + 61 * MINUTE + 1, { host: 'h2' })]);
+        expect(
+          (await sql('SELECT level, bucket FROM sensorhub.rollup_dirty ORDER BY 1, 2')).map((r) => [
+            Number(r.level),
+            Number(r.bucket),
+          ]),
+        ).toEqual([
+          [MINUTE, T0],
+          [MINUTE, T0 + 61 * MINUTE],
+          [HOUR, T0],
+          [HOUR, T0 + HOUR],
+        ]);
+        const late = await answers(plain);
+        expect(late).not.toEqual(expected);
+        expect(await answers(a)).toEqual(late);
+        const again = await b.maintainRollups(T0 + 3 * HOUR);
+        expect(again.levels.map((l) => l.rolled)).toEqual([6, 6]);
+        expect(await sql('SELECT * FROM sensorhub.rollup_dirty')).toEqual([]);
+        expect(await rollupRows()).toEqual([
+          [MINUTE, 540, 2161],
+          [HOUR, 9, 2161],
+        ]);
+        expect(await answers(a)).toEqual(late);
+
+        // Retention deletes the raw points: the rolled buckets still answer.
+        await a.deleteBefore('db', T0 + 3 * HOUR);
+        const whole = { from: T0, to: T0 + 3 * HOUR };
+        expect(
+          (await a.query(query({ aggregate: 'count', groupBy: [], ...whole }))).series[0]?.value,
+        ).toEqual([2161]);
+        expect((await plain.query(query({ aggregate: 'count', groupBy: [], ...whole }))).series).toEqual([]);
+      });
+
+      it('rolls only slices that hold data, partitions by level and month, and prunes by keep', async () => {
+        const store = await startStore({ rollups: [{ interval: MINUTE, keep: 40 * 24 * HOUR }] });
+        const december = Date.UTC(2023, 11, 1) * 1000;
+        await store.write([
+          point({ usage: 1 }, december - 2 * 24 * HOUR),
+          point({ usage: 2 }, december + 10 * SECOND),
+          point({ usage: 3 }, december + 20 * 24 * HOUR),
+        ]);
+        const first = await store.maintainRollups(december + 30 * 24 * HOUR);
+        expect(first.levels[0]).toMatchObject({ watermark: december + 30 * 24 * HOUR, rolled: 3, pruned: 0 });
+        const parts = async () =>
+          (
+            await sql<{ name: string }>(
+              `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'sensorhub' AND c.relname LIKE 'rollups_%' AND c.relkind IN ('r', 'p') ORDER BY 1`,
+            )
+          ).map((r) => r.name);
+        expect(await parts()).toEqual(['rollups_60s', 'rollups_60s_2023m11', 'rollups_60s_2023m12']);
+        // 40 days later, November is older than keep: its partition is dropped.
+        const later = await store.maintainRollups(december + 50 * 24 * HOUR);
+        expect(later.levels[0]).toMatchObject({ rolled: 0, pruned: 2 });
+        expect(await parts()).toEqual(['rollups_60s', 'rollups_60s_2023m12']);
+        expect(await rollupRows()).toEqual([[MINUTE, 1, 1]]);
+      });
+    });
+
     describe('roles', () => {
       let n = 0;
 
@@ -379,9 +510,15 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
         await sql(`CREATE ROLE ${names.owner} LOGIN PASSWORD 'owner-password'`);
         await sql(`GRANT CREATE ON DATABASE ${db} TO ${names.owner}`);
         const roleUrl = (role: string) => `postgres://${role}@${server.host}:${server.port}/${db}`;
-        const owner = await startStore({ url: roleUrl(names.owner), password: 'owner-password' });
+        const owner = await startStore({
+          url: roleUrl(names.owner),
+          password: 'owner-password',
+          rollups: ROLLUPS,
+        });
         await owner.write([point({ usage: 1 }, T0)]);
         await owner.setMeta('auth.admin', 'hash');
+        // The owner runs rollup maintenance: it creates the rollup partitions.
+        expect((await owner.maintainRollups(T0 + HOUR)).levels.map((l) => l.rolled)).toEqual([1, 1]);
 
         await PostgresStore.provisionRoles(
           url,
@@ -409,6 +546,8 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
         ).toEqual({ written: 3, refused: [] });
         await ingest.appendDeadLetters([letter({})]);
         expect(ingest.stats()).toEqual({ series: 3, samples: 4, deadLetters: 1 });
+        // The merge marked the rolled-up buckets its late write touched, with no privilege on rollup_dirty.
+        expect(await count('rollup_dirty')).toBe(2);
         expect(await ingest.getMeta('auth.admin')).toBe('hash');
         expect(
           (await owner.query(query({ to: T0 + 10 * 365 * 24 * HOUR }))).series.map((s) => s.value),
@@ -446,13 +585,29 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
           'DROP SCHEMA sensorhub CASCADE',
           'CREATE TABLE sensorhub.mine (a integer)',
           'ALTER TABLE sensorhub.series ADD COLUMN x integer',
+          'SELECT * FROM sensorhub.rollups',
+          'INSERT INTO sensorhub.rollup_dirty VALUES (60000000, 0)',
+          'DELETE FROM sensorhub.rollup_dirty',
+          'UPDATE sensorhub.rollup_levels SET watermark = 0',
         ]) {
           expect([statement, await asIngest(statement)]).toEqual([statement, '42501']);
         }
         expect(await count('samples')).toBe(4);
 
-        const reader = await startStore({ url: roleUrl(names.reader), password: 'reader-password' });
+        const reader = await startStore({
+          url: roleUrl(names.reader),
+          password: 'reader-password',
+          rollups: ROLLUPS,
+        });
         expect((await reader.query(query())).series.map((s) => s.value)).toEqual([[2], [3]]);
+        // Aggregates read the rollup tables (and the dirty buckets raw).
+        await owner.maintainRollups(T0 + 2 * HOUR);
+        expect(await count('rollup_dirty')).toBe(0);
+        await sql('DELETE FROM sensorhub.samples WHERE time < $1', [new Date((T0 + HOUR) / 1000)]);
+        expect(
+          (await reader.query(query({ aggregate: 'sum', to: T0 + HOUR }))).series.map((s) => s.value),
+        ).toEqual([[2], [3]]);
+        await expectAppError(reader.maintainRollups(T0 + 3 * HOUR), 'STO_WRITE_FAILED');
         expect(await reader.countDeadLetters({})).toBe(1);
         expect(
           (await expectAppError(reader.write([point({ usage: 9 }, T0)]), 'STO_WRITE_FAILED')).message,
@@ -479,10 +634,12 @@ describe.skipIf(unavailable !== undefined)('PostgresStore', () => {
           'SELECT sensorhub.merge_staged_samples(0)',
           'SELECT sensorhub.ensure_sample_partitions(ARRAY[now()])',
           'DROP TABLE sensorhub.series',
+          'INSERT INTO sensorhub.rollup_dirty VALUES (60000000, 0)',
+          'DELETE FROM sensorhub.rollups',
         ]) {
           expect([statement, await asReader(statement)]).toEqual([statement, '42501']);
         }
-        expect(await count('samples')).toBe(4);
+        expect(await count('samples')).toBe(1);
       });
 
       it('migrates an empty database before granting', async () => {

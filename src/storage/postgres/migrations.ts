@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { AppError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { describePgError } from './pg-errors.js';
+import { layoutV2 } from './rollup-schema.js';
 import { layoutV1, type Partitioning, schemaNames } from './schema.js';
 
 /**
@@ -30,6 +31,11 @@ export const MIGRATIONS: readonly Migration[] = [
     description:
       'series catalog, time-partitioned samples, dead letters, meta, merge and partition functions',
     statements: (ctx) => layoutV1(ctx.schema, ctx.partitioning),
+  },
+  {
+    version: 2,
+    description: 'rollups: per-level bucket states, dirty buckets, watermarks; writes mark late buckets',
+    statements: (ctx) => layoutV2(ctx.schema, ctx.partitioning),
   },
 ];
 

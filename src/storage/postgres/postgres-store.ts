@@ -10,6 +10,8 @@ import {
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
 import { validateRetentionCutoff } from '../retention-cutoff.js';
+import type { StateBuckets } from '../rollup/partial.js';
+import { planSegments, type Segment } from '../rollup/plan.js';
 import {
   compareStrings,
   groupSeries,
@@ -27,6 +29,7 @@ import type {
   DeadLetterFilter,
   DeadLetterLimits,
   QueryResult,
+  RollupLevel,
   RollupReport,
   SeriesFilter,
   SeriesInfo,
@@ -55,6 +58,7 @@ import {
   compileSeriesQuery,
   decodeSeriesRows,
   groupSeriesRows,
+  type SelectedGroup,
   type SelectedSeries,
   seriesOfQuerySql,
 } from './query-sql.js';
@@ -68,6 +72,8 @@ import {
   seriesPerDatabaseSql,
 } from './retention-sql.js';
 import { type ProvisionOptions, provisionRoles, type RoleNames } from './roles.js';
+import { addSegmentRows, finishGroups, segmentSql } from './rollup-query.js';
+import { PostgresRollups } from './rollups.js';
 import { type Partitioning, SCHEMA_NAME_PATTERN, type SchemaNames, schemaNames } from './schema.js';
 import { monthOf, timestampLiteral } from './time.js';
 import { WriteConnection } from './write-connection.js';
@@ -97,6 +103,11 @@ export interface PostgresStoreOptions {
   /** Connections for reads (queries, listings); writes have their own. Default 4. */
   readonly poolSize?: number;
   readonly logger?: Logger;
+  /**
+   * Rollup levels kept (rollups.ts); default none. Maintained by maintainRollups(), which needs the
+   * schema owner (see docs/postgresql.md); any role that may read samples reads them.
+   */
+  readonly rollups?: readonly RollupLevel[];
   /**
    * Fault injection for tests: runs inside every write transaction just before COMMIT. A throw there
    * fails the transaction exactly as a database error would.
@@ -135,6 +146,7 @@ export class PostgresStore implements TimeSeriesStore {
   #open: OpenStore | undefined;
   #closing = false;
   #cache = new SeriesCache();
+  readonly #rollups: PostgresRollups;
   /** Month starts (µs) whose samples partition is known to exist. */
   #partitions = new Set<number>();
   #series = 0;
@@ -146,6 +158,7 @@ export class PostgresStore implements TimeSeriesStore {
     this.#schema = options.schema ?? 'sensorhub';
     this.#names = schemaNames(this.#schema);
     this.#logger = options.logger ?? silentLogger;
+    this.#rollups = new PostgresRollups(this.#schema, options.rollups ?? []);
   }
 
   /**
@@ -259,17 +272,75 @@ export class PostgresStore implements TimeSeriesStore {
     if (series.length === 0) return EMPTY;
     series.sort((a, b) => compareStrings(a.key, b.key) || compareStrings(a.identity, b.identity));
     const groups = groupSeries(series, q.aggregate === 'raw' ? undefined : q.groupBy);
+    if (q.aggregate !== 'raw' && type === 'float' && this.#rollups.enabled) {
+      const rolled = await this.#queryRollups(q, groups);
+      if (rolled !== undefined) return rolled;
+    }
     const rows = await this.#read<unknown[]>('query', compileSeriesQuery(this.#schema, q, groups, type));
     return decodeSeriesRows(rows, q, groups);
   }
 
   /**
-   * The PostgreSQL driver keeps no rollup levels yet: every aggregate is computed by PostgreSQL from the
-   * samples (by series and time through the primary key), so there is nothing to maintain.
+   * Rolls up closed buckets past each level's watermark, re-rolls dirty ones and prunes (rollups.ts), on
+   * a pooled connection of its own, so that writes go on meanwhile. Needs the schema owner: it creates
+   * and drops rollup partitions and writes the rollup tables. Processes sharing the schema take turns.
    */
-  async maintainRollups(_now: EpochMicros): Promise<RollupReport> {
-    this.#assertOpen();
-    return { levels: [] };
+  async maintainRollups(now: EpochMicros): Promise<RollupReport> {
+    const open = this.#assertOpen();
+    if (!this.#rollups.enabled) return { levels: [] };
+    let client: pg.PoolClient;
+    try {
+      client = await open.pool.connect();
+    } catch (err) {
+      throw new AppError('STO_WRITE_FAILED', `roll up failed: ${describePgError(err)}`, { cause: err });
+    }
+    let broken: Error | undefined;
+    try {
+      return await this.#rollups.maintain(client, open.partitioning, now);
+    } catch (err) {
+      // The session lock goes with the session: a connection in an unknown state is closed, not reused.
+      broken = err instanceof Error ? err : new Error(String(err));
+      throw new AppError('STO_WRITE_FAILED', `roll up failed: ${describePgError(err)}`, { cause: err });
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
+   * A float aggregate with rollups: the levels' state and the segments' rows are read in one
+   * REPEATABLE READ transaction, so that a maintenance run committing meanwhile cannot make a bucket be
+   * read twice or not at all. Undefined when raw points serve it whole (the one-statement path is faster).
+   */
+  async #queryRollups(q: SeriesQuery, groups: readonly SelectedGroup[]): Promise<QueryResult | undefined> {
+    const open = this.#assertOpen();
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await open.pool.connect();
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const views = await this.#rollups.views(client, q.from, q.to);
+      const segments: Segment[] = views === undefined ? [] : planSegments(q, views);
+      if (segments.every((s) => s.level === undefined)) {
+        await client.query('COMMIT');
+        return undefined;
+      }
+      const states: StateBuckets[] = [];
+      for (const segment of segments) {
+        const sql = segmentSql(this.#schema, q, groups, segment);
+        const result = await client.query<unknown[]>({
+          text: sql.text,
+          values: sql.values,
+          rowMode: 'array',
+        });
+        addSegmentRows(result.rows, states);
+      }
+      await client.query('COMMIT');
+      return finishGroups(q, groups, states);
+    } catch (err) {
+      await client?.query('ROLLBACK').catch(() => undefined);
+      throw new AppError('STO_READ_FAILED', `query failed: ${describePgError(err)}`, { cause: err });
+    } finally {
+      client?.release();
+    }
   }
 
   async listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {

@@ -23,10 +23,14 @@ import { SCHEMA_NAME_PATTERN, schemaNames } from './schema.js';
  *   - EXECUTE on ensure_sample_partitions() (creates the month partitions a write needs),
  *     store_counts() and series_last_times() (counts and last times at start, no values);
  *   - CONNECT and TEMPORARY on the database (the staging table).
- *   No UPDATE, DELETE or TRUNCATE anywhere, no DDL: it cannot drop, delete, prune or migrate.
+ *   No UPDATE, DELETE or TRUNCATE anywhere, no DDL: it cannot drop, delete, prune or migrate. Nothing on
+ *   the rollup tables either: the merge function marks the buckets of late writes dirty itself
+ *   (rollup-schema.ts), and only the owner runs rollup maintenance.
  *
  * reader — SELECT on every table and on the `readings` view, except meta (password hashes, tokens), and
- *   EXECUTE on the two read-only functions; CONNECT on the database. Nothing else.
+ *   EXECUTE on the two read-only functions; CONNECT on the database. Nothing else. Aggregate queries
+ *   read the rollup tables: `rollups` (the states), and `rollup_levels` and `rollup_dirty` to know which
+ *   of its buckets are current.
  *
  * Idempotent: existing roles are kept (their passwords replaced when given) and their privileges in the
  * schema reset to exactly these, so running it again after an upgrade grants what new steps added.
@@ -148,7 +152,7 @@ function roleStatements(
     `GRANT EXECUTE ON FUNCTION ${n.mergeStagedSamples}(bigint), ${n.ensurePartitions}(timestamptz[]),
        ${n.storeCounts}(), ${n.seriesLastTimes}(integer[]) TO ${ingest}`,
     `GRANT SELECT ON ${n.schemaVersion}, ${n.fieldTypes}, ${n.series}, ${n.samples}, ${n.deadLetters},
-       ${n.readings} TO ${reader}`,
+       ${n.readings}, ${n.rollups}, ${n.rollupLevels}, ${n.rollupDirty} TO ${reader}`,
     `GRANT EXECUTE ON FUNCTION ${n.storeCounts}(), ${n.seriesLastTimes}(integer[]) TO ${reader}`,
   );
   return out;

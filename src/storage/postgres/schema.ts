@@ -34,6 +34,9 @@ export interface SchemaNames {
   readonly ensurePartitions: string;
   readonly storeCounts: string;
   readonly seriesLastTimes: string;
+  readonly rollups: string;
+  readonly rollupLevels: string;
+  readonly rollupDirty: string;
 }
 
 /** Lower-case SQL identifiers only: they appear in object names, advisory lock keys and log lines. */
@@ -54,6 +57,9 @@ export function schemaNames(schema: string): SchemaNames {
     ensurePartitions: `${s}.ensure_sample_partitions`,
     storeCounts: `${s}.store_counts`,
     seriesLastTimes: `${s}.series_last_times`,
+    rollups: `${s}.rollups`,
+    rollupLevels: `${s}.rollup_levels`,
+    rollupDirty: `${s}.rollup_dirty`,
   };
 }
 
@@ -148,6 +154,43 @@ function mergeSql(n: SchemaNames, rows: string): string {
         IS DISTINCT FROM (excluded.value_float, excluded.value_bool, excluded.value_text)`;
 }
 
+/**
+ * Rows at or before their series' last known time ("candidates") may replace a stored sample: they
+ * are counted first (which keeps stats().samples exact), then merged. The nested loop probes the
+ * primary key per candidate (a hash join would read all of samples). Unchanged values are not
+ * rewritten, so a re-delivered batch leaves no dead tuples. The other rows, nearly all of them in a
+ * telemetry stream, are plain inserts, a third cheaper than the merge; should another writer have
+ * stored one of them meanwhile, the unique violation undoes just that insert and they are merged too.
+ * `after` runs at the end, in the same transaction (rollup-schema.ts marks late writes there).
+ */
+export function mergeFunctionDdl(
+  n: SchemaNames,
+  create: 'CREATE' | 'CREATE OR REPLACE',
+  after: string,
+): string {
+  return `${create} FUNCTION ${n.mergeStagedSamples}(candidates bigint, OUT replaced bigint)
+      LANGUAGE plpgsql ${DEFINER} SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
+      BEGIN
+        replaced := 0;
+        IF candidates > 0 THEN
+          SELECT count(*) INTO replaced FROM pg_temp.${STAGE_TABLE} s
+            JOIN ${n.samples} t ON t.series_id = s.series_id AND t.time = s.time
+            WHERE s.candidate;
+          ${mergeSql(n, 'candidate')};
+        END IF;
+        BEGIN
+          INSERT INTO ${n.samples} (series_id, time, value_float, value_bool, value_text)
+            SELECT series_id, time, value_float, value_bool, value_text FROM pg_temp.${STAGE_TABLE}
+            WHERE NOT candidate ORDER BY series_id, time;
+        EXCEPTION WHEN unique_violation THEN
+          replaced := replaced + (SELECT count(*) FROM pg_temp.${STAGE_TABLE} s
+            JOIN ${n.samples} t ON t.series_id = s.series_id AND t.time = s.time
+            WHERE NOT s.candidate);
+          ${mergeSql(n, 'NOT candidate')};
+        END;${after}
+      END $fn$`;
+}
+
 function functionsDdl(schema: string, partitioning: Partitioning): string[] {
   const n = schemaNames(schema);
   const ensureBody =
@@ -179,33 +222,7 @@ function functionsDdl(schema: string, partitioning: Partitioning): string[] {
           RETURN created;
         END`;
   return [
-    // Rows at or before their series' last known time ("candidates") may replace a stored sample: they
-    // are counted first (which keeps stats().samples exact), then merged. The nested loop probes the
-    // primary key per candidate (a hash join would read all of samples). Unchanged values are not
-    // rewritten, so a re-delivered batch leaves no dead tuples. The other rows, nearly all of them in a
-    // telemetry stream, are plain inserts, a third cheaper than the merge; should another writer have
-    // stored one of them meanwhile, the unique violation undoes just that insert and they are merged too.
-    `CREATE FUNCTION ${n.mergeStagedSamples}(candidates bigint, OUT replaced bigint)
-      LANGUAGE plpgsql ${DEFINER} SET enable_hashjoin = off SET enable_mergejoin = off AS $fn$
-      BEGIN
-        replaced := 0;
-        IF candidates > 0 THEN
-          SELECT count(*) INTO replaced FROM pg_temp.${STAGE_TABLE} s
-            JOIN ${n.samples} t ON t.series_id = s.series_id AND t.time = s.time
-            WHERE s.candidate;
-          ${mergeSql(n, 'candidate')};
-        END IF;
-        BEGIN
-          INSERT INTO ${n.samples} (series_id, time, value_float, value_bool, value_text)
-            SELECT series_id, time, value_float, value_bool, value_text FROM pg_temp.${STAGE_TABLE}
-            WHERE NOT candidate ORDER BY series_id, time;
-        EXCEPTION WHEN unique_violation THEN
-          replaced := replaced + (SELECT count(*) FROM pg_temp.${STAGE_TABLE} s
-            JOIN ${n.samples} t ON t.series_id = s.series_id AND t.time = s.time
-            WHERE NOT s.candidate);
-          ${mergeSql(n, 'NOT candidate')};
-        END;
-      END $fn$`,
+    mergeFunctionDdl(n, 'CREATE', ''),
     `CREATE FUNCTION ${n.ensurePartitions}(months timestamptz[]) RETURNS integer
       LANGUAGE plpgsql ${DEFINER} SET timezone = 'UTC' AS $fn$ ${ensureBody} $fn$`,
     `CREATE FUNCTION ${n.storeCounts}(OUT series bigint, OUT samples bigint, OUT dead_letters bigint)
