@@ -8,7 +8,8 @@
  *
  * BENCH_POINTS (default 2,000,000; the issue's figure is 10,000,000) points spread over 24 h. sensorhub runs
  * twice, with rollups (the default 1m and 1h levels, waited for until the rollup job has rolled the data
- * up) and without (`storage.rollups: []`: aggregates pushed down to DuckDB over raw points). Each query
+ * up) and without (`storage.rollups: []`: aggregates pushed down to DuckDB over raw points), both waited for
+ * until they have compacted the closed hours into series order. Each query
  * runs once to warm up, then BENCH_RUNS (default 5) times; the table shows the p50 per target and the ratios
  * (InfluxDB time / sensorhub time: above 1 means sensorhub is faster), then bytes per stored point from each
  * data directory. Prints one JSON line last.
@@ -76,20 +77,20 @@ async function query(t: Target, q: string): Promise<{ ms: number; series: number
 function counterTotal(metrics: string, name: string, labels: string): number {
   let total = 0;
   for (const line of metrics.split('\n')) {
-    if (line.startsWith(`${name}{`) && line.includes(labels))
+    if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels))
       total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
 }
 
 /**
- * Waits until the rollup job has rolled up what was written: the 1m level's rolled-bucket counter has
- * moved and then stayed still for longer than the job's period (15 s).
+ * Waits until a counter of `t`'s /metrics (over the label sets containing `labels`) has moved and then
+ * stayed still for longer than the rollup job's period (15 s).
  */
-async function waitForRollups(t: Target): Promise<void> {
+async function waitForCounter(t: Target, name: string, labels: string): Promise<void> {
   const read = async () => {
     const res = await fetch(`${t.url}/metrics`, { headers: t.headers });
-    return counterTotal(await res.text(), 'sensorhub_rollup_buckets_total', 'interval="60"');
+    return counterTotal(await res.text(), name, labels);
   };
   let last = await read();
   let stableSince = performance.now();
@@ -101,6 +102,17 @@ async function waitForRollups(t: Target): Promise<void> {
       stableSince = performance.now();
     } else if (last > 0 && performance.now() - stableSince > 17_000) return;
   }
+}
+
+/**
+ * Waits until the rollup job has rolled up what was written (the 1m level's rolled-bucket counter) and,
+ * on every sensorhub, compacted the closed hours into series order.
+ */
+async function waitForRollups(rolled: Target, all: readonly Target[]): Promise<void> {
+  await Promise.all([
+    waitForCounter(rolled, 'sensorhub_rollup_buckets_total', 'interval="60"'),
+    ...all.map((t) => waitForCounter(t, 'sensorhub_compacted_slices_total', '')),
+  ]);
 }
 
 async function configFile(name: string, body: string): Promise<string> {
@@ -166,7 +178,7 @@ async function main(): Promise<number> {
     if (lines.length > 0) pending.push(...targets.map((tg) => write(tg, lines.join('\n'))));
     await Promise.all(pending);
     progress(`written in ${((performance.now() - writeStart) / 1000).toFixed(1)} s; waiting for the rollups`);
-    await waitForRollups(targets[0] as Target);
+    await waitForRollups(targets[0] as Target, targets.slice(0, 2));
 
     const range = `time >= ${T0}s AND time < ${T0 + DAY}s`;
     const queries: Array<[string, string]> = [

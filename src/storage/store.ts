@@ -241,6 +241,13 @@ export interface TimeSeriesStore {
   maintainRollups(now: EpochMicros): Promise<RollupReport>;
 
   /**
+   * Optional physical upkeep, run by the rollup job after maintainRollups: rewrites the samples of time
+   * slices closed at `now` in series order (DuckDB: compaction.ts), so that one-series reads skip the
+   * other series. Changes no stored value. Returns how many slices it rewrote.
+   */
+  compact?(now: EpochMicros): Promise<number>;
+
+  /**
    * Writes a consistent copy of everything the store keeps to a new database file at `targetPath`, while
    * writes go on: every write committed before the call is in it, and no write half. The file must not
    * exist. STO_BACKUP_UNSUPPORTED from drivers that have no such file (memory, PostgreSQL: pg_dump);

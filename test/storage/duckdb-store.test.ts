@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Point } from '../../src/core/point.js';
 import { DuckDbStore, type DuckDbStoreOptions } from '../../src/storage/duckdb/duckdb-store.js';
 import { storeContract } from './store-contract.js';
-import { expectAppError, HOUR, point, query, SECOND, T0 } from './store-fixtures.js';
+import { expectAppError, HOUR, letter, point, query, SECOND, T0 } from './store-fixtures.js';
 
 storeContract('duckdb (file)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sensorhub-duckdb-'));
@@ -113,6 +113,45 @@ describe('DuckDbStore', () => {
     expect((await second.query(query({ tags: { host: 'a' } }))).series[0]?.value).toEqual([10, 2]);
     expect((await second.query(query({ tags: { host: 'c' } }))).series[0]?.value).toEqual([99]);
     expect(second.stats()).toEqual({ series: 4, samples: 6, deadLetters: 1 });
+  });
+
+  it('compacts closed hours in series order without changing a value, once, across a restart', async () => {
+    const hosts = ['a', 'b', 'c'];
+    const points: Point[] = [];
+    for (let i = 0; i < 4 * 60; i++) {
+      for (const host of hosts)
+        points.push(point({ usage: i + host.charCodeAt(0) }, T0 + i * 60 * SECOND, { host }));
+    }
+    const first = await startStore();
+    await first.write(points);
+    await first.appendDeadLetters([letter({})]);
+    const all = query({ aggregate: 'raw' });
+    const before = await first.query(all);
+    const lastBefore = await first.query(query({ aggregate: 'last' }));
+    // At T0 + 5 h the hours ending by T0 + 4 h are closed: all four.
+    expect(await first.compact(T0 + 5 * HOUR)).toBe(4);
+    expect(await first.query(all)).toEqual(before);
+    expect(await first.query(query({ aggregate: 'last' }))).toEqual(lastBefore);
+    expect(first.stats()).toEqual({ series: 3, samples: 4 * 60 * 3, deadLetters: 1 });
+    // Same-point merge into a compacted slice still replaces instead of duplicating.
+    await first.write([point({ usage: -1 }, T0 + 60 * SECOND, { host: 'b' })]);
+    const b = (await first.query(query({ tags: { host: 'b' }, from: T0, to: T0 + 2 * 60 * SECOND })))
+      .series[0];
+    expect(b?.value).toEqual([98, -1]);
+    // A backfill into a compacted hour: rewritten again once enough rows have landed there.
+    const backfill = Array.from({ length: 1000 }, (_, i) =>
+      point({ usage: i }, T0 + HOUR + i * SECOND, { host: 'd' }),
+    );
+    await first.write(backfill);
+    expect(await first.compact(T0 + 5 * HOUR)).toBe(1);
+    expect((await first.query(query({ tags: { host: 'd' } }))).series[0]?.value).toEqual(
+      backfill.map((p) => p.fields.usage),
+    );
+    await first.stop();
+    const second = await startStore();
+    expect(await second.compact(T0 + 5 * HOUR)).toBe(0);
+    expect(second.stats()).toEqual({ series: 4, samples: 4 * 60 * 3 + 1000, deadLetters: 1 });
+    expect(await second.countDeadLetters({})).toBe(1);
   });
 
   it('rolls a failed batch back completely: samples, deletes, catalog and counters', async () => {

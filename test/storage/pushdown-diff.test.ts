@@ -6,7 +6,9 @@ import { parseInfluxQL } from '../../src/query/influxql/parser.js';
 import { executeSelect, type ResultSeries } from '../../src/query/influxql/select.js';
 import { DuckDbStore } from '../../src/storage/duckdb/duckdb-store.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { PostgresStore } from '../../src/storage/postgres/postgres-store.js';
 import type { RollupLevel, TimeSeriesStore } from '../../src/storage/store.js';
+import { type PostgresServer, postgresUnavailable, startPostgres } from '../helpers/postgres.js';
 import { HOUR, MINUTE, SECOND, T0 } from './store-fixtures.js';
 
 /**
@@ -123,6 +125,9 @@ describe('aggregate pushdown and rollups give the JS path’s results', () => {
           // Rolled up, then late writes (some overwriting points) make buckets dirty.
           await rolled.maintainRollups(T0 + 3 * HOUR);
           await duck.maintainRollups(T0 + 3 * HOUR);
+          // Compaction rewrites the closed hours in series order; late writes then land in compacted slices.
+          await duck.compact(T0 + 3 * HOUR);
+          await plainDuck.compact(T0 + 3 * HOUR);
           for (const store of [reference, rolled, duck, plainDuck]) await write(store, late);
           for (const text of QUERIES) {
             const q = text;
@@ -173,3 +178,86 @@ describe('aggregate pushdown and rollups give the JS path’s results', () => {
     );
   }, 180_000);
 });
+
+/** The same property for the PostgreSQL driver, on a real server: pushdown, with and without rollups. */
+describe.skipIf(postgresUnavailable() !== undefined)(
+  'PostgreSQL pushdown and rollups give the JS path’s results',
+  () => {
+    let server: PostgresServer;
+    let plain: PostgresStore;
+    let rolled: PostgresStore;
+    beforeAll(async () => {
+      server = await startPostgres();
+      const url = await server.createDatabase();
+      plain = new PostgresStore({ url, password: server.password });
+      rolled = new PostgresStore({ url, password: server.password, rollups: LEVELS, schema: 'rolled' });
+      await plain.start();
+      await rolled.start();
+    }, 60_000);
+    afterAll(async () => {
+      await plain?.stop();
+      await rolled?.stop();
+      await server?.stop();
+    });
+
+    it('on random data, for every query, with and without rollups, after late writes and retention', async () => {
+      const sample = fc.record({
+        host: fc.integer({ min: 0, max: 4 }),
+        offset: fc.integer({ min: 0, max: 480 }),
+        value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+        on: fc.boolean(),
+      });
+      let round = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(sample, { minLength: 1, maxLength: 300 }),
+          fc.array(sample, { maxLength: 40 }),
+          async (first, late) => {
+            round++;
+            const db = `r${round}`;
+            const write = (store: TimeSeriesStore, s: readonly Sample[]) =>
+              store.write(points(s).map((p) => ({ ...p, database: db })));
+            const reference = new MemoryStore();
+            await reference.start();
+            const check = async (
+              what: string,
+              texts: readonly string[],
+              stores: [string, TimeSeriesStore][],
+            ) => {
+              for (const text of texts) {
+                const expected = await run(reference, db, text, false);
+                for (const [name, store] of stores) {
+                  const got = await run(store, db, text, true);
+                  if (!close(got, expected)) {
+                    expect({ store: `${name} ${what}`, query: text, got }).toEqual({
+                      store: `${name} ${what}`,
+                      query: text,
+                      got: expected,
+                    });
+                  }
+                }
+              }
+            };
+            for (const store of [reference, plain, rolled]) await write(store, first);
+            await rolled.maintainRollups(T0 + 3 * HOUR);
+            for (const store of [reference, plain, rolled]) await write(store, late);
+            await check('with dirty buckets', QUERIES, [
+              ['postgres', plain],
+              ['postgres+rollups', rolled],
+            ]);
+            await rolled.maintainRollups(T0 + 3 * HOUR);
+            await check('re-rolled', QUERIES, [['postgres+rollups', rolled]]);
+            await rolled.deleteBefore(db, T0 + 3 * HOUR);
+            await check(
+              'rollups only',
+              QUERIES.filter((t) => !t.includes('(up)')),
+              [['postgres+rollups', rolled]],
+            );
+            await reference.stop();
+          },
+        ),
+        { numRuns: 20 },
+      );
+    }, 300_000);
+  },
+);

@@ -111,36 +111,69 @@ export function tagPredicateOf(
   return convert(cond);
 }
 
-/** What the store returned for one group: per pushed call, bucket start → value and selected time. */
-interface GroupValues {
-  readonly tags: Record<string, string>;
-  readonly calls: Map<string, Map<number, Reduced>>;
+/** One pushed call's answer for one group, as the store returned it: bucket times ascending. */
+interface CallValues {
+  readonly time: readonly number[];
+  readonly value: readonly Value[];
 }
 
+/** What the store returned for one group, per pushed call. */
+interface GroupValues {
+  readonly tags: Record<string, string>;
+  readonly calls: Map<string, CallValues>;
+}
+
+/**
+ * The store's answers laid over the query's buckets. Each call's rows are matched to bucket indexes once,
+ * by walking both in time order, so a bucket lookup is an array read: with 1,000 series of 1,440 buckets
+ * a Map per series and a key string per lookup cost more than the store's query.
+ */
 class PushedBuckets implements BucketSource {
   readonly starts: readonly number[];
-  readonly #values: ReadonlyMap<string, ReadonlyMap<number, Reduced>>;
-  /** Per bucket index: the key under which the store reported it (the bucket start, or the range start). */
-  readonly #keys: readonly number[];
+  /** Per call key: per bucket index, the row of the store's answer, or -1. */
+  readonly #rows = new Map<string, Int32Array>();
+  readonly #values: ReadonlyMap<string, CallValues>;
+  /** callKey per call node: computed once, not per bucket. */
+  readonly #keys = new WeakMap<Call, string>();
 
-  constructor(
-    starts: readonly number[],
-    keys: readonly number[],
-    values: ReadonlyMap<string, ReadonlyMap<number, Reduced>>,
-  ) {
+  /**
+   * `whole`: one bucket spanning the range, holding the store's one row (whose time is a selector's point
+   * time, not the bucket's start); otherwise rows match the bucket starting at their time.
+   */
+  constructor(starts: readonly number[], values: ReadonlyMap<string, CallValues>, whole: boolean) {
     this.starts = starts;
-    this.#keys = keys;
     this.#values = values;
+    for (const [key, v] of values) {
+      const rows = new Int32Array(starts.length).fill(-1);
+      if (whole) {
+        if (v.time.length > 0) rows[0] = 0;
+      } else {
+        let j = 0;
+        for (let i = 0; i < starts.length && j < v.time.length; i++) {
+          const start = starts[i] as number;
+          while (j < v.time.length && (v.time[j] as number) < start) j++;
+          if (v.time[j] === start) rows[i] = j;
+        }
+      }
+      this.#rows.set(key, rows);
+    }
   }
 
   isEmpty(i: number): boolean {
-    const k = this.#keys[i] as number;
-    for (const m of this.#values.values()) if (m.has(k)) return false;
+    for (const rows of this.#rows.values()) if ((rows[i] as number) >= 0) return false;
     return true;
   }
 
   reduced(call: Call, i: number): Reduced | undefined {
-    return this.#values.get(callKey(call))?.get(this.#keys[i] as number);
+    let key = this.#keys.get(call);
+    if (key === undefined) {
+      key = callKey(call);
+      this.#keys.set(call, key);
+    }
+    const j = this.#rows.get(key)?.[i] ?? -1;
+    if (j < 0) return undefined;
+    const v = this.#values.get(key) as CallValues;
+    return { value: v.value[j] as Value, time: v.time[j] as number };
   }
 }
 
@@ -197,12 +230,7 @@ export async function fetchPushed(r: PushdownRequest): Promise<GroupValues[]> {
         g = { tags, calls: new Map() };
         groups.set(id, g);
       }
-      const values = new Map<number, Reduced>();
-      for (let i = 0; i < s.time.length; i++) {
-        const t = s.time[i] as number;
-        values.set(r.time === undefined ? r.min : t, { value: s.value[i] as Value, time: t });
-      }
-      g.calls.set(key, values);
+      g.calls.set(key, { time: s.time, value: s.value as Value[] });
     }
   });
   return [...groups.values()];
@@ -212,7 +240,7 @@ export async function fetchPushed(r: PushdownRequest): Promise<GroupValues[]> {
 export function earliestBucket(groups: readonly GroupValues[]): number {
   let earliest = Number.POSITIVE_INFINITY;
   for (const g of groups)
-    for (const m of g.calls.values()) for (const t of m.keys()) if (t < earliest) earliest = t;
+    for (const v of g.calls.values()) if ((v.time[0] ?? earliest) < earliest) earliest = v.time[0] as number;
   return earliest;
 }
 
@@ -226,7 +254,7 @@ export function pushedRows(
   fill: FillOption,
   maxPoints: number,
 ): Value[][] {
-  if (time === undefined) return wholeRangeValues(columns, new PushedBuckets([from], [from], group.calls));
+  if (time === undefined) return wholeRangeValues(columns, new PushedBuckets([from], group.calls, true));
   const starts = bucketStarts(from, to, time.interval, time.offset, maxPoints);
-  return bucketedValues(columns, new PushedBuckets(starts, starts, group.calls), fill, time.interval);
+  return bucketedValues(columns, new PushedBuckets(starts, group.calls, false), fill, time.interval);
 }

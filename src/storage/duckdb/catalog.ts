@@ -60,6 +60,10 @@ export class Catalog {
     return this.#maxTime[sid] ?? Number.NEGATIVE_INFINITY;
   }
 
+  databaseOf(sid: number): string | undefined {
+    return this.#byId[sid]?.database;
+  }
+
   entries(): readonly CatalogEntry[] {
     return this.#byId.filter((e) => e !== undefined);
   }

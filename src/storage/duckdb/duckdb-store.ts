@@ -48,9 +48,24 @@ import { type Appenders, appendChunks, discardAppenders, openAppenders } from '.
 import { copyDatabase } from './backup.js';
 import { Catalog, type CatalogEntry } from './catalog.js';
 import { deadLetterChunks, keyChunks, sampleChunks, seriesChunks } from './chunks.js';
+import {
+  closedSlicesBefore,
+  compactSlice,
+  LateRows,
+  loadWatermark,
+  SLICE_MICROS,
+  saveWatermark,
+  slicesWithSamples,
+} from './compaction.js';
 import { countDeadLettersSql, decodeDeadLetters, listDeadLettersSql } from './dead-letter-sql.js';
 import { allocateDeadLetterIds, deleteDeadLettersById, pruneDeadLetterRows } from './dead-letter-writes.js';
-import { compileSeriesQuery, decodeSeriesRows, finishGroups, type QueryGroup } from './query-sql.js';
+import {
+  compileSeriesQuery,
+  decodeSeriesRows,
+  finishGroups,
+  narrowLast,
+  type QueryGroup,
+} from './query-sql.js';
 import {
   databaseStatsOf,
   deleteSamplesBefore,
@@ -112,6 +127,16 @@ export class DuckDbStore implements TimeSeriesStore {
   #rollups = new DuckDbRollups([]);
   #samples = 0;
   #deadLetters = 0;
+  /**
+   * Per database: every point from this time on that was ever written is still in `samples` (retention
+   * deleted only older ones). Rollups keep what retention deleted, so last() narrows by the catalog's
+   * newest times (narrowLast) only for ranges from here on. At start, the oldest stored time (no sample:
+   * never narrows); a database new since then: -Infinity.
+   */
+  readonly #rawSince = new Map<string, EpochMicros>();
+  /** Compaction watermark (compaction.ts): slices ending at or before it are in series order. */
+  #compactedBefore: EpochMicros | undefined;
+  #lateRows = new LateRows();
 
   constructor(options: DuckDbStoreOptions) {
     this.#options = options;
@@ -141,7 +166,17 @@ export class DuckDbStore implements TimeSeriesStore {
       const catalog = new Catalog();
       for (const e of state.entries) catalog.add(e);
       for (const [sid, time] of state.maxTime) catalog.raiseMaxTime(sid, time);
+      this.#rawSince.clear();
+      for (const e of state.entries) this.#rawSince.set(e.database, Number.POSITIVE_INFINITY);
+      for (const [sid, time] of state.minTime) {
+        const database = catalog.databaseOf(sid);
+        if (database !== undefined)
+          this.#rawSince.set(database, Math.min(this.#rawSince.get(database) ?? time, time));
+      }
+      const compactedBefore = await loadWatermark(writer);
       const appenders = await openAppenders(writer);
+      this.#compactedBefore = compactedBefore;
+      this.#lateRows = new LateRows();
       this.#catalog = catalog;
       this.#rollups = rollups;
       this.#samples = state.samples;
@@ -184,18 +219,25 @@ export class DuckDbStore implements TimeSeriesStore {
     return this.#writes.run(() => this.#writeBatch(points));
   }
 
-  async query(q: SeriesQuery): Promise<QueryResult> {
+  async query(query: SeriesQuery): Promise<QueryResult> {
     const db = this.#assertOpen();
-    validateQuery(q);
-    const type = this.#catalog.fieldType(q.database, q.measurement, q.field);
+    validateQuery(query);
+    const type = this.#catalog.fieldType(query.database, query.measurement, query.field);
     if (type === undefined) return EMPTY;
-    validateAggregateType(q, type);
-    if (q.to <= q.from) return EMPTY;
+    validateAggregateType(query, type);
+    if (query.to <= query.from) return EMPTY;
     const series = this.#catalog
-      .entriesOf(q.database, q.measurement)
-      .filter((e) => e.field === q.field && seriesSelected(e.tags, q))
+      .entriesOf(query.database, query.measurement)
+      .filter((e) => e.field === query.field && seriesSelected(e.tags, query))
       .sort(bySeriesKey);
     if (series.length === 0) return EMPTY;
+    const rawSince = this.#rawSince.get(query.database) ?? Number.NEGATIVE_INFINITY;
+    const narrowed =
+      this.#rollups.enabled && query.from < rawSince
+        ? query
+        : narrowLast(query, series, (sid) => this.#catalog.maxTime(sid));
+    if (narrowed === undefined) return EMPTY;
+    const q = narrowed;
     const groups: QueryGroup[] =
       q.aggregate === 'raw' ? groupSeries(series, undefined) : groupSeries(series, q.groupBy);
     const segments =
@@ -222,6 +264,54 @@ export class DuckDbStore implements TimeSeriesStore {
     return this.#rollups.maintain(now, db.writer, (body) =>
       this.#writes.run(() => this.#transaction('roll up', noPreparation, body)),
     );
+  }
+
+  async compact(now: EpochMicros): Promise<number> {
+    const db = this.#assertOpen();
+    const until = closedSlicesBefore(now);
+    const from = this.#compactedBefore;
+    const forward =
+      from !== undefined && from >= until
+        ? []
+        : await this.#writes.run(() => slicesWithSamples(db.writer, from, until));
+    const again = this.#lateRows.due().filter((s) => from !== undefined && s < from);
+    let done = 0;
+    // A transaction per slice, each queued behind the writes waiting then: ingest is never held up for
+    // more than one slice. Slices that late writes filled up first, then forward from the watermark.
+    for (const start of again) {
+      if (this.#closing) return done;
+      await this.#writes.run(() =>
+        this.#transaction('compact', noPreparation, () =>
+          compactSlice(db.writer, start, start + SLICE_MICROS),
+        ),
+      );
+      this.#lateRows.clear(start);
+      done++;
+    }
+    for (const start of forward) {
+      if (this.#closing) return done;
+      const end = start + SLICE_MICROS;
+      await this.#writes.run(() =>
+        this.#transaction('compact', noPreparation, async () => {
+          await compactSlice(db.writer, start, end);
+          await saveWatermark(db.writer, end);
+        }),
+      );
+      this.#compactedBefore = end;
+      done++;
+    }
+    if (this.#closing) return done;
+    if (this.#compactedBefore === undefined || this.#compactedBefore < until) {
+      await this.#writes.run(() =>
+        this.#transaction('compact', noPreparation, () => saveWatermark(db.writer, until)),
+      );
+      this.#compactedBefore = until;
+    }
+    // The zone maps of the rewritten row groups take effect for scans once they are checkpointed (measured:
+    // a one-series read of a compacted day 9 ms before, 3 ms after). Best effort: DuckDB checkpoints by
+    // itself later if this one cannot run now.
+    if (done > 0) await this.#writes.run(() => db.writer.run('CHECKPOINT').catch(() => undefined));
+    return done;
   }
 
   async listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
@@ -380,6 +470,7 @@ export class DuckDbStore implements TimeSeriesStore {
       ),
     );
     // The catalog's max times stay: a later write at or before one only takes the overwrite path.
+    this.#rawSince.set(database, Math.max(this.#rawSince.get(database) ?? before, before));
     this.#samples -= deleted;
     return deleted;
   }
@@ -419,6 +510,7 @@ export class DuckDbStore implements TimeSeriesStore {
       },
     );
     this.#catalog.apply({ entries: plan.newEntries, maxTime: plan.maxTime });
+    this.#lateRows.note(plan.time, this.#compactedBefore);
     this.#samples += plan.sid.length - deleted;
     return { written: plan.written, refused: plan.refused };
   }

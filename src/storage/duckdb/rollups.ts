@@ -249,7 +249,7 @@ function needs(aggregate: SeriesQuery['aggregate']): {
  * Columns: ord, bucket, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time.
  */
 export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segment: Segment): string {
-  const { values, sids } = selectedValues(groups);
+  const { sel, sidRange } = selectedValues(groups);
   const need = needs(q.aggregate);
   const bucket = (t: string): string =>
     q.interval === undefined ? `${q.from}` : bucketSql(t, q.interval, q.offset ?? 0);
@@ -267,10 +267,10 @@ export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segmen
       pick(need.last, 'arg_max(v, (us, v))'),
       pick(need.last, 'max(us)'),
     ];
-    return `WITH sel(sid, ord) AS (VALUES ${values})
+    return `WITH ${sel}
       SELECT ord, ${bucket('us')}::DOUBLE AS b, ${cols.join(', ')}
       FROM (SELECT sel.ord, epoch_us(samples.ts) AS us, samples.v FROM samples JOIN sel ON samples.sid = sel.sid
-            WHERE samples.sid IN (${sids}) AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
+            WHERE samples.sid ${sidRange} AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
               AND samples.ts < make_timestamp(${segment.to}::BIGINT))
       GROUP BY ord, b`;
   }
@@ -287,10 +287,10 @@ export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segmen
     pick(need.last, 'max(last_time)'),
   ];
   const t = table(segment.level);
-  return `WITH sel(sid, ord) AS (VALUES ${values})
+  return `WITH ${sel}
     SELECT sel.ord, ${bucket(`${t}.bucket`)}::DOUBLE AS b, ${cols.join(', ')}
     FROM ${t} JOIN sel ON ${t}.sid = sel.sid
-    WHERE ${t}.sid IN (${sids}) AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}
+    WHERE ${t}.sid ${sidRange} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}
     GROUP BY sel.ord, b`;
 }
 

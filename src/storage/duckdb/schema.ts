@@ -107,6 +107,8 @@ export async function createSchema(conn: DuckDBConnection): Promise<void> {
 export interface StoredState {
   readonly entries: CatalogEntry[];
   readonly maxTime: Array<[sid: number, time: EpochMicros]>;
+  /** Per sid, its oldest stored time (retention may have deleted older ones). */
+  readonly minTime: Array<[sid: number, time: EpochMicros]>;
   readonly samples: number;
   readonly deadLetters: number;
 }
@@ -127,11 +129,14 @@ export async function loadState(conn: DuckDBConnection): Promise<StoredState> {
     );
   });
   // One full scan of (sid, ts) at start buys dedup-free reads for the life of the process.
-  const max = await conn.runAndReadAll('SELECT sid, epoch_us(max(ts))::DOUBLE FROM samples GROUP BY sid');
+  const max = await conn.runAndReadAll(
+    'SELECT sid, epoch_us(max(ts))::DOUBLE, epoch_us(min(ts))::DOUBLE FROM samples GROUP BY sid',
+  );
   const maxTime = max.getRows().map(([sid, time]): [number, number] => [Number(sid), Number(time)]);
+  const minTime = max.getRows().map(([sid, , time]): [number, number] => [Number(sid), Number(time)]);
   const counts = await conn.runAndReadAll(
     'SELECT (SELECT count(*) FROM samples)::DOUBLE, (SELECT count(*) FROM dead_letters)::DOUBLE',
   );
   const [samples, deadLetters] = counts.getRows()[0] ?? [0, 0];
-  return { entries, maxTime, samples: Number(samples), deadLetters: Number(deadLetters) };
+  return { entries, maxTime, minTime, samples: Number(samples), deadLetters: Number(deadLetters) };
 }

@@ -19,7 +19,8 @@ export interface RollupJobOptions {
 /**
  * Keeps the store's rollups current: every interval, store.maintainRollups(now) rolls up the buckets that
  * closed since the last run, re-rolls those late writes touched and prunes the old ones. Runs never
- * overlap: the next is scheduled when one ends. A failed run is logged and retried at the next one;
+ * overlap: the next is scheduled when one ends. Each run then lets the store compact closed time slices
+ * (TimeSeriesStore.compact). A failed run is logged and retried at the next one;
  * queries meanwhile read raw points where rollups are behind, so they stay correct.
  */
 export class RollupJob {
@@ -29,6 +30,7 @@ export class RollupJob {
   #stopped = true;
   #last: RollupReport = { levels: [] };
   readonly #buckets: Counter | undefined;
+  readonly #compacted: Counter | undefined;
 
   constructor(opts: RollupJobOptions) {
     this.#opts = opts;
@@ -36,6 +38,10 @@ export class RollupJob {
     this.#buckets = m?.counter(
       'sensorhub_rollup_buckets_total',
       'Rollup buckets written (rolled, including re-rolls) or pruned, by level interval (s) and action.',
+    );
+    this.#compacted = m?.counter(
+      'sensorhub_compacted_slices_total',
+      'Closed time slices of samples rewritten in series order (DuckDB), so that one-series reads skip the rest.',
     );
     m?.gauge('sensorhub_rollup_watermark_seconds', 'Every rollup bucket before this time is rolled up.', () =>
       this.#last.levels.map((l) => [{ interval: String(l.interval / 1e6) }, l.watermark / 1e6] as const),
@@ -97,6 +103,7 @@ export class RollupJob {
           'rollups maintained',
         );
       }
+      await this.#compact();
       return report;
     } catch (err) {
       this.#opts.logger.warn(
@@ -104,6 +111,25 @@ export class RollupJob {
         'rollup maintenance failed; retrying at the next run',
       );
       return undefined;
+    }
+  }
+
+  /**
+   * The store's compaction shares this timer: both rewrite closed time ranges, and one after the other
+   * they never compete for the store's write queue. Its failure is its own: the rollup report stands.
+   */
+  async #compact(): Promise<void> {
+    const { store, clock, logger } = this.#opts;
+    if (store.compact === undefined) return;
+    const started = performance.now();
+    try {
+      const slices = await store.compact(clock.nowMicros());
+      if (slices > 0) {
+        this.#compacted?.inc({}, slices);
+        logger.debug({ slices, ms: Math.round(performance.now() - started) }, 'samples compacted');
+      }
+    } catch (err) {
+      logger.warn({ err: errorMessage(err) }, 'compaction failed; retrying at the next run');
     }
   }
 }

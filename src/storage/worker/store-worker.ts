@@ -37,6 +37,8 @@ async function call(req: WorkerRequest): Promise<unknown> {
     }
     case 'maintainRollups':
       return store.maintainRollups(a[0] as number);
+    case 'compact':
+      return store.compact?.(a[0] as number) ?? 0;
     case 'listSeries':
       return store.listSeries(a[0] as Parameters<TimeSeriesStore['listSeries']>[0]);
     case 'listDatabases':

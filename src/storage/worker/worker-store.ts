@@ -31,6 +31,9 @@ import { decodeResult, type EncodedResult } from './result-codec.js';
  * appending and committing run on the second core. Same interface and semantics as DuckDbStore (it runs
  * one inside the worker), so it passes the same contract suite.
  */
+/** Distinct listSeries filters remembered (by database and measurement): a handful in practice. */
+const SERIES_CACHE_MAX = 256;
+
 export class WorkerStore implements TimeSeriesStore {
   #worker: Worker | undefined;
   #nextId = 1;
@@ -39,6 +42,8 @@ export class WorkerStore implements TimeSeriesStore {
   #exitError: Error | undefined;
   #started = false;
   #lastWriteFailedAt: number | undefined;
+  /** listSeries answers by filter, with the catalog row count they were fetched at. */
+  readonly #seriesCache = new Map<string, { count: number; list: Promise<SeriesInfo[]> }>();
   #stopping = false;
 
   constructor(
@@ -117,8 +122,26 @@ export class WorkerStore implements TimeSeriesStore {
     return (await this.#call('maintainRollups', [now])) as RollupReport;
   }
 
+  async compact(now: EpochMicros): Promise<number> {
+    return (await this.#call('compact', [now])) as number;
+  }
+
+  /**
+   * Every InfluxQL statement lists the series of its database before it reads, and the answer crosses the
+   * thread boundary as a structured clone: with 1,000 series that costs more than a pushed-down query. The
+   * catalog only grows (a new series or field adds a row; retention leaves rows in place), so an answer is
+   * valid as long as the catalog's row count is the one it was fetched at.
+   */
   listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
-    return this.#call('listSeries', [filter]) as Promise<SeriesInfo[]>;
+    const key = `${filter.database ?? ''}\u0000${filter.measurement ?? ''}`;
+    const count = this.#state.stats.series;
+    const hit = this.#seriesCache.get(key);
+    if (hit !== undefined && hit.count === count) return hit.list.then((l) => [...l]);
+    if (this.#seriesCache.size >= SERIES_CACHE_MAX) this.#seriesCache.clear();
+    const list = this.#call('listSeries', [filter]) as Promise<SeriesInfo[]>;
+    this.#seriesCache.set(key, { count, list });
+    list.catch(() => this.#seriesCache.delete(key));
+    return list.then((l) => [...l]);
   }
 
   listDatabases(): Promise<string[]> {
