@@ -219,15 +219,10 @@ export function PanelEditor(props: {
             </label>
             <label>
               Thresholds
-              <input
+              <CommitInput
                 value={formatThresholds(o.thresholds)}
                 placeholder="green, 80: orange, 90: red"
-                onChange={(e) =>
-                  setPanel({
-                    ...panel,
-                    options: { ...o, thresholds: parseThresholds(e.currentTarget.value) },
-                  })
-                }
+                onCommit={(v) => setPanel({ ...panel, options: { ...o, thresholds: parseThresholds(v) } })}
               />
             </label>
             {panel.type === 'timeseries' ? (
@@ -354,18 +349,18 @@ function QueryEditor(props: {
         <div class="form-grid">
           <label>
             Measurement
-            <input
+            <CommitInput
               list="measurements"
               value={q.measurement ?? ''}
-              onChange={(e) => props.onChange({ ...q, measurement: e.currentTarget.value })}
+              onCommit={(v) => props.onChange({ ...q, measurement: v })}
             />
           </label>
           <label>
             Field
-            <input
+            <CommitInput
               list={`fields-${props.index}`}
               value={q.field ?? ''}
-              onChange={(e) => props.onChange({ ...q, field: e.currentTarget.value })}
+              onCommit={(v) => props.onChange({ ...q, field: v })}
             />
             <datalist id={`fields-${props.index}`}>
               {fields.map((f) => (
@@ -390,31 +385,26 @@ function QueryEditor(props: {
           </label>
           <label>
             Interval
-            <input
+            <CommitInput
               value={q.interval ?? 'auto'}
               placeholder="auto, 10s, 1m"
-              onChange={(e) =>
-                props.onChange({
-                  ...q,
-                  interval: e.currentTarget.value === 'auto' ? undefined : e.currentTarget.value,
-                })
-              }
+              onCommit={(v) => props.onChange({ ...q, interval: v === 'auto' || v === '' ? undefined : v })}
             />
           </label>
           <label>
             Tags (k=v, k=$var, k=/re/)
-            <input
+            <CommitInput
               value={tagText}
               placeholder={tagKeys.length > 0 ? `${tagKeys[0]}=…` : ''}
-              onChange={(e) => props.onChange({ ...q, tags: parseTags(e.currentTarget.value) })}
+              onCommit={(v) => props.onChange({ ...q, tags: parseTags(v) })}
             />
           </label>
           <label>
             Group by tags
-            <input
+            <CommitInput
               value={(q.groupBy ?? []).join(', ')}
               placeholder={tagKeys.join(', ')}
-              onChange={(e) => props.onChange({ ...q, groupBy: splitList(e.currentTarget.value) })}
+              onCommit={(v) => props.onChange({ ...q, groupBy: splitList(v) })}
             />
           </label>
         </div>
@@ -432,6 +422,32 @@ function QueryEditor(props: {
         </pre>
       )}
     </fieldset>
+  );
+}
+
+/**
+ * A text field that applies its text when it is committed (Enter, or leaving the field), for values that are
+ * parsed (tags, thresholds) or that start a query (measurement). It keeps what is typed in its own state: a
+ * re-render while typing (suggestions or a preview arriving) must not put the old value back.
+ */
+function CommitInput(props: {
+  value: string;
+  onCommit: (value: string) => void;
+  list?: string;
+  placeholder?: string;
+}) {
+  const [text, setText] = useState(props.value);
+  useEffect(() => setText(props.value), [props.value]);
+  return (
+    <input
+      value={text}
+      list={props.list}
+      placeholder={props.placeholder}
+      onInput={(e) => setText(e.currentTarget.value)}
+      onChange={(e) => {
+        if (e.currentTarget.value !== props.value) props.onCommit(e.currentTarget.value);
+      }}
+    />
   );
 }
 
