@@ -6,7 +6,7 @@ import type { TimeSeriesStore } from '../storage/store.js';
 import { TopicAcl } from './acl.js';
 import { LoginGuard } from './login-guard.js';
 import { generatePassword, hashPassword, sha256, verifyPassword } from './passwords.js';
-import { SessionRegistry } from './sessions.js';
+import { passwordFingerprint, SessionRegistry } from './sessions.js';
 import { TokenRegistry } from './tokens.js';
 import { type Role, type UserRecord, UserRegistry } from './users.js';
 
@@ -219,10 +219,37 @@ export class Authenticator {
     }
   }
 
-  /** The principal of a stored user, without a password: for requests that carry a session cookie. */
-  async principalFor(username: string): Promise<Principal | null> {
+  /**
+   * The principal of a session cookie's user, or null when the session is unknown, expired or ended, or its
+   * user was removed or has another password since (then the session is ended too).
+   */
+  async sessionPrincipal(secret: string): Promise<Principal | null> {
+    const session = this.sessions.lookup(secret);
+    if (session === undefined) return null;
+    const record = await this.users.get(session.username);
+    if (record === undefined || passwordFingerprint(record.passwordHash) !== session.pw) {
+      this.sessions.endById(secret);
+      return null;
+    }
+    return principalOf(record);
+  }
+
+  /**
+   * A web login: the password is checked like any login (rate limits, blocking), then once more against the
+   * stored hash the session is bound to, so a login racing a password change cannot open a session that
+   * outlives it. Returns the new session's secret, or null for wrong credentials.
+   */
+  async openSession(
+    username: string,
+    password: string,
+    address: string,
+  ): Promise<{ principal: Principal; secret: string } | null> {
+    const principal = await this.verify(username, password, address);
+    if (!principal) return null;
     const record = await this.users.get(username);
-    return record ? principalOf(record) : null;
+    if (record === undefined) return null;
+    if (!(await this.#limited(() => verifyPassword(password, record.passwordHash)))) return null;
+    return { principal, secret: await this.sessions.create(username, record.passwordHash) };
   }
 
   /** Drops cached logins of a user whose password, role or ACL changed, or who was removed. */

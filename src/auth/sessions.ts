@@ -16,9 +16,23 @@ const MAX_PER_USER = 20;
 
 interface SessionRecord {
   readonly username: string;
+  /**
+   * A fingerprint of the password hash the session was opened with: a session of a user whose password was
+   * changed (also offline, with `sensorhub user passwd`) or who was removed and added again is refused.
+   */
+  readonly pw: string;
   readonly createdAt: number;
   lastSeen: number;
 }
+
+/** What a live session says about its user; the caller checks `pw` against the user's current hash. */
+export interface SessionUser {
+  readonly username: string;
+  readonly pw: string;
+}
+
+/** The fingerprint a session keeps of a password hash. */
+export const passwordFingerprint = (passwordHash: string): string => sha256(`session\u0000${passwordHash}`);
 
 /**
  * Browser sessions of the web app. The cookie holds a random 256-bit secret; only its SHA-256 is kept (in
@@ -40,7 +54,8 @@ export class SessionRegistry {
     for (const [key, value] of await this.store.listMeta(META_PREFIX)) {
       try {
         const rec = JSON.parse(value) as SessionRecord;
-        if (this.#alive(rec, now)) this.#sessions.set(key.slice(META_PREFIX.length), rec);
+        if (this.#alive(rec, now) && typeof rec.pw === 'string')
+          this.#sessions.set(key.slice(META_PREFIX.length), rec);
         else await this.store.deleteMeta(key);
       } catch {
         await this.store.deleteMeta(key);
@@ -48,11 +63,16 @@ export class SessionRegistry {
     }
   }
 
-  /** A new session for this user; returns the secret for the cookie. */
-  async create(username: string): Promise<string> {
+  /** A new session for this user, bound to its current password hash; returns the secret for the cookie. */
+  async create(username: string, passwordHash: string): Promise<string> {
     const secret = randomBytes(32).toString('base64url');
     const now = this.clock.nowMs();
-    const rec: SessionRecord = { username, createdAt: now, lastSeen: now };
+    const rec: SessionRecord = {
+      username,
+      pw: passwordFingerprint(passwordHash),
+      createdAt: now,
+      lastSeen: now,
+    };
     const id = sha256(secret);
     this.#sessions.set(id, rec);
     await this.store.setMeta(META_PREFIX + id, JSON.stringify(rec));
@@ -65,14 +85,14 @@ export class SessionRegistry {
   }
 
   /** The user of a live session, or undefined (unknown, expired or ended). */
-  lookup(secret: string): string | undefined {
+  lookup(secret: string): SessionUser | undefined {
     if (secret.length < 20 || secret.length > 100) return undefined;
     const id = sha256(secret);
     const rec = this.#sessions.get(id);
     if (rec === undefined) return undefined;
     const now = this.clock.nowMs();
     if (!this.#alive(rec, now)) {
-      void this.#drop([id]);
+      this.#dropLogged(id);
       return undefined;
     }
     if (now - rec.lastSeen > TOUCH_EVERY_MS) {
@@ -83,7 +103,16 @@ export class SessionRegistry {
     } else {
       rec.lastSeen = now;
     }
-    return rec.username;
+    return { username: rec.username, pw: rec.pw };
+  }
+
+  /** Ends a session found stale (expired, or its user's password changed); a store error is only logged. */
+  endById(secret: string): void {
+    this.#dropLogged(sha256(secret));
+  }
+
+  #dropLogged(id: string): void {
+    this.#drop([id]).catch((err: unknown) => this.logger.warn({ err }, 'could not delete an ended session'));
   }
 
   /** Ends one session (logout). */

@@ -79,8 +79,7 @@ async function sessionPrincipal(
   req: FastifyRequest,
   secret: string,
 ): Promise<Principal> {
-  const username = auth.sessions.lookup(secret);
-  const principal = username === undefined ? null : await auth.principalFor(username);
+  const principal = await auth.sessionPrincipal(secret);
   if (principal === null) {
     throw new AppError('AUTH_INVALID', 'the session has expired or was ended; log in again');
   }
@@ -124,7 +123,15 @@ export async function authenticate(
   }
   if (username === undefined && token === undefined) {
     const secret = sessionCookieOf(req);
-    if (secret !== undefined) return { kind: 'user', principal: await sessionPrincipal(auth, req, secret) };
+    if (secret !== undefined) {
+      try {
+        return { kind: 'user', principal: await sessionPrincipal(auth, req, secret) };
+      } catch (err) {
+        // A stale cookie where anonymous access is on: the request is served as anonymous, as without it.
+        if (!(auth.allowAnonymous && err instanceof AppError && err.code === 'AUTH_INVALID')) throw err;
+        return { kind: 'anonymous' };
+      }
+    }
   }
   if (username === undefined) {
     if (auth.allowAnonymous) return { kind: 'anonymous' };

@@ -127,10 +127,36 @@ export class LiveHub {
   }
 }
 
+/** Longest tag regex a live client may give. */
+export const MAX_TAG_REGEX = 256;
+/** Distinct tag values whose regex answer each subscription remembers. */
+const MATCH_CACHE = 4096;
+
+/**
+ * Tag filters run on the commit path for every point, so a regex must be cheap: short, without nested
+ * quantifiers (the classic catastrophic backtracking shape, e.g. `(a+)+`), and evaluated once per distinct
+ * tag value (the answer is remembered), so even a slow one costs once, not per point.
+ */
 function tagMatcher(spec: string): (v: string | undefined) => boolean {
   if (spec.length >= 2 && spec.startsWith('/') && spec.endsWith('/')) {
-    const re = new RegExp(spec.slice(1, -1));
-    return (v) => v !== undefined && re.test(v);
+    const source = spec.slice(1, -1);
+    if (source.length > MAX_TAG_REGEX)
+      throw new Error(`a tag regex may have at most ${MAX_TAG_REGEX} characters`);
+    if (/\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)[+*{?]/.test(source)) {
+      throw new Error('a tag regex may not repeat a group that itself repeats, e.g. (a+)+');
+    }
+    const re = new RegExp(source);
+    const seen = new Map<string, boolean>();
+    return (v) => {
+      if (v === undefined) return false;
+      let hit = seen.get(v);
+      if (hit === undefined) {
+        hit = re.test(v);
+        if (seen.size >= MATCH_CACHE) seen.clear();
+        seen.set(v, hit);
+      }
+      return hit;
+    };
   }
   return (v) => v === spec;
 }

@@ -186,6 +186,78 @@ describe('web sessions, live mode and the served app', () => {
     expect(foreignStatus).toBe(403);
   });
 
+  it('closes a live stream when its user’s password changes, and refuses foreign origins and slow regexes', async () => {
+    await srv.api('/api/v1/users', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'watcher', password: 'watcher-password-1', role: 'viewer' }),
+    });
+    const cookie = cookieOf(await login('watcher', 'watcher-password-1'));
+    const ws = new WebSocket(`ws://127.0.0.1:${srv.server.httpPort}/api/v1/live`, { headers: { cookie } });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const errors: string[] = [];
+    ws.on('message', (m) => errors.push(String(m)));
+    ws.send(JSON.stringify({ type: 'subscribe', id: 'slow', measurement: 'x', tags: { d: '/(a+)+$/' } }));
+    await expect.poll(() => errors.join('')).toContain('may not repeat a group');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await srv.api('/api/v1/users/watcher/password', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ password: 'watcher-password-2' }),
+    });
+    expect(await closed).toBe(4401);
+
+    // Basic credentials ride along on a cross-site WebSocket too: a foreign Origin is refused whatever the
+    // credentials; a garbage Origin as well.
+    for (const origin of ['https://evil.example', 'null']) {
+      const foreign = new WebSocket(`ws://127.0.0.1:${srv.server.httpPort}/api/v1/live`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`admin:${TEST_PASSWORD}`).toString('base64')}`,
+          origin,
+        },
+      });
+      const status = await new Promise<number>((resolve) => {
+        foreign.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        foreign.once('open', () => resolve(101));
+      });
+      expect(status, origin).toBe(403);
+    }
+  });
+
+  it('ends sessions of a user removed and added again with the same name', async () => {
+    const body = JSON.stringify({ name: 'temp', password: 'temp-password-1', role: 'viewer' });
+    const headers = { 'content-type': 'application/json' };
+    await srv.api('/api/v1/users', { method: 'POST', headers, body });
+    const cookie = cookieOf(await login('temp', 'temp-password-1'));
+    expect((await fetch(`${srv.httpUrl}/api/v1/devices`, { headers: { cookie } })).status).toBe(200);
+    expect((await srv.api('/api/v1/users/temp', { method: 'DELETE' })).status).toBe(204);
+    await srv.api('/api/v1/users', {
+      method: 'POST',
+      headers,
+      body: body.replace('temp-password-1', 'temp-password-2'),
+    });
+    expect((await fetch(`${srv.httpUrl}/api/v1/devices`, { headers: { cookie } })).status).toBe(401);
+  });
+
+  it('runs only SELECT and SHOW on GET /query; what changes data or schema needs a POST', async () => {
+    const q = (text: string) => `${srv.httpUrl}/query?q=${encodeURIComponent(text)}`;
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${TEST_PASSWORD}`).toString('base64')}` };
+    const get = await fetch(q('SHOW DATABASES; CREATE DATABASE "viaget"'), { headers: auth });
+    expect(get.status).toBe(405);
+    expect(((await get.json()) as { error: string }).error).toContain('needs a POST request');
+    const show = await (await fetch(q('SHOW DATABASES'), { headers: auth })).json();
+    expect(JSON.stringify(show)).not.toContain('viaget');
+    const post = await fetch(q('CREATE DATABASE "viapost"'), { method: 'POST', headers: auth });
+    expect(post.status).toBe(200);
+    // With the session cookie, a POST also needs the CSRF header.
+    const cookie = cookieOf(await login());
+    const noCsrf = await fetch(q('CREATE DATABASE "viacookie"'), { method: 'POST', headers: { cookie } });
+    expect(noCsrf.status).toBe(403);
+  });
+
   it('serves the built web app with security headers and long-cached hashed assets', async () => {
     for (const path of ['/', '/dashboards', '/d/anything', '/explore', '/devices']) {
       const res = await fetch(`${srv.httpUrl}${path}`);

@@ -40,8 +40,13 @@ export function substitute(text: string, ctx: QueryContext): string {
     if (!/\$\{?\w|\[\[/.test(body)) return whole;
     return `/${replaceVars(body, ctx.vars, (vals) => (vals.length === 1 ? escapeRegex(vals[0] ?? '') : `(${vals.map(escapeRegex).join('|')})`))}/`;
   });
-  return replaceVars(out, ctx.vars, (vals) => vals[0] ?? '');
+  // Outside a regex a value usually sits in a string literal or an identifier: quotes and backslashes are
+  // escaped, so a tag value (a device chooses its own) or a URL parameter cannot end the literal and add
+  // InfluxQL of its own.
+  return replaceVars(out, ctx.vars, (vals) => escapeLiteral(vals[0] ?? ''));
 }
+
+const escapeLiteral = (s: string) => s.replace(/[\\'"]/g, '\\$&');
 
 function replaceVars(text: string, vars: VarValues, format: (vals: readonly string[]) => string): string {
   return text.replace(/\$\{(\w+)\}|\[\[(\w+)\]\]|\$(\w+)/g, (whole, a?: string, b?: string, c?: string) => {

@@ -29,8 +29,6 @@ export class LiveConnection {
   #closed = false;
   #retryMs = 500;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  /** After a reconnect, points committed while we were away are missing: panels reload. */
-  #opened = false;
   onStatus: (status: 'connecting' | 'open' | 'closed', error?: string) => void = () => {};
 
   constructor() {
@@ -66,8 +64,9 @@ export class LiveConnection {
       this.#retryMs = 500;
       this.onStatus('open');
       for (const [id, s] of this.#subs) this.#send({ type: 'subscribe', id, ...s.spec });
-      if (this.#opened) for (const s of this.#subs.values()) s.onGap();
-      this.#opened = true;
+      // Points committed between the panels' load and this subscription are in neither: reload (the live
+      // frames skip what the reload already has). The same after a reconnect.
+      for (const s of this.#subs.values()) s.onGap();
     };
     ws.onmessage = (e) => {
       const msg = JSON.parse(String(e.data)) as {

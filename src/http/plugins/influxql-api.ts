@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { tokenAllows } from '../../auth/tokens.js';
 import { AppError, errorMessage } from '../../core/errors.js';
-import type { ParsedStatement } from '../../query/influxql/ast.js';
+import type { ParsedStatement, Statement } from '../../query/influxql/ast.js';
 import type { Value } from '../../query/influxql/evaluate.js';
 import { executeStatements, type StatementResult } from '../../query/influxql/execute.js';
 import { InfluxQLError } from '../../query/influxql/influxql-error.js';
@@ -187,6 +187,12 @@ function csvOf(results: unknown[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** SELECT without INTO and SHOW: what a GET may run. */
+function isReadOnly(st: Statement): boolean {
+  if (st.kind === 'select') return st.into === undefined;
+  return st.kind.startsWith('show_');
+}
+
 /**
  * The InfluxDB 1.x query API: `GET|POST /query` with `db`, `q` (several statements separated by `;`),
  * `epoch`, `chunked`, `pretty`; basic auth, `u`/`p`, or a token with read permission. Answers in InfluxDB's
@@ -210,7 +216,14 @@ export const influxqlRoutes: FastifyPluginAsync<InfluxQLRoutesOptions> = async (
       identity = await authenticate(opts.auth, req, reply);
     } catch (err) {
       const code = err instanceof AppError ? err.code : 'INTERNAL';
-      const status = code === 'AUTH_BLOCKED' ? 429 : code === 'AUTH_THROTTLED' ? 503 : 401;
+      const status =
+        code === 'AUTH_BLOCKED'
+          ? 429
+          : code === 'AUTH_THROTTLED'
+            ? 503
+            : code === 'AUTH_FORBIDDEN'
+              ? 403
+              : 401;
       return reply.status(status).send({ error: errorMessage(err) });
     }
     // A syntax error fails the whole request (400); a statement's own error goes into its result.
@@ -220,6 +233,20 @@ export const influxqlRoutes: FastifyPluginAsync<InfluxQLRoutesOptions> = async (
     } catch (err) {
       if (err instanceof InfluxQLError) return reply.status(400).send({ error: err.message });
       throw err;
+    }
+    // As InfluxDB 1.x: GET is for reading. A link, an <img>, or a page of another site can make a browser send
+    // a GET with its cookie or cached credentials, so what changes data or schema must come as a POST (which
+    // the CSRF check covers for cookie logins).
+    if (req.method === 'GET') {
+      const writing = statements.find((st) => !(st instanceof InfluxQLError) && !isReadOnly(st.statement));
+      if (writing !== undefined && !(writing instanceof InfluxQLError)) {
+        return reply
+          .status(405)
+          .header('Allow', 'POST')
+          .send({
+            error: `"${writing.text}" changes data or schema and needs a POST request; GET /query is for SELECT and SHOW`,
+          });
+      }
     }
     const db = q.db;
     const isAdmin =

@@ -1,10 +1,25 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { tokenAllows } from '../../auth/tokens.js';
 import { AppError } from '../../core/errors.js';
-import { authenticate, type Identity, sessionCookieOf } from '../auth-hook.js';
+import { authenticate, type Identity } from '../auth-hook.js';
 import { type LiveHub, type LivePoint, type LiveSink, MAX_SUBSCRIPTIONS } from '../live.js';
+
+/** How often a live connection's credentials are checked again. */
+const RECHECK_MS = 30_000;
+
+/** authenticate() sets WWW-Authenticate on refusals; a re-check has no response to set it on. */
+const NO_REPLY = { header: () => NO_REPLY } as unknown as FastifyReply;
+
+/** The host:port of an Origin header, or undefined when it is none (`null`, garbage). */
+function originHost(origin: string): string | undefined {
+  try {
+    return new URL(origin).host || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** Deliveries are coalesced this long: one message per flush, not one per committed batch. */
 const FLUSH_MS = 100;
@@ -44,17 +59,11 @@ export const liveRoutes: FastifyPluginAsync<{
             `user "${identity.principal.username}" (role client) may not read`,
           );
         }
-        // A session cookie rides along on any site's WebSocket to us: only our own pages may use it.
+        // Browsers attach cookies and cached basic credentials to a WebSocket opened by any site's page: only
+        // our own pages (same host) may open one; a missing Origin is a non-browser client.
         const origin = req.headers.origin;
-        if (
-          sessionCookieOf(req) !== undefined &&
-          origin !== undefined &&
-          new URL(origin).host !== req.headers.host
-        ) {
-          throw new AppError(
-            'AUTH_FORBIDDEN',
-            `a live connection from origin ${origin} may not use this server's session`,
-          );
+        if (origin !== undefined && originHost(origin) !== req.headers.host) {
+          throw new AppError('AUTH_FORBIDDEN', `a live connection from origin ${origin} is not allowed`);
         }
         (req as unknown as { liveIdentity: Identity }).liveIdentity = identity;
       },
@@ -62,6 +71,20 @@ export const liveRoutes: FastifyPluginAsync<{
     (socket, req) => {
       const identity = (req as unknown as { liveIdentity: Identity }).liveIdentity;
       const client = new LiveClient(socket);
+      // The credentials are checked again every 30 s and whenever a user's password, role or ACL changes:
+      // logging out, a changed password, a removed user or a revoked token end the stream.
+      const recheck = () => {
+        authenticate(auth, req, NO_REPLY).then(
+          (again) => {
+            if (again.kind !== identity.kind) socket.close(4401, 'credentials no longer valid');
+          },
+          () => socket.close(4401, 'credentials no longer valid'),
+        );
+      };
+      const timer = setInterval(recheck, RECHECK_MS);
+      const stopListening = auth.onCredentialsChanged((name) => {
+        if (identity.kind === 'user' && identity.principal.username === name) recheck();
+      });
       socket.on('message', (raw) => {
         let msg: ClientMessage;
         try {
@@ -77,6 +100,8 @@ export const liveRoutes: FastifyPluginAsync<{
         }
       });
       socket.on('close', () => {
+        clearInterval(timer);
+        stopListening();
         hub.remove(client);
         client.close();
       });
@@ -140,6 +165,8 @@ class LiveClient implements LiveSink {
     if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
       this.#gap = true;
       this.#pending.clear();
+      // The flush tells the client about the gap once the socket has drained, even if nothing new comes.
+      this.#timer ??= setTimeout(() => this.#flush(), FLUSH_MS);
       return;
     }
     for (const [id, points] of batch) {
@@ -161,7 +188,11 @@ class LiveClient implements LiveSink {
 
   #flush(): void {
     this.#timer = undefined;
-    if (this.#gap && this.socket.bufferedAmount <= MAX_BUFFERED_BYTES) {
+    if (this.#gap) {
+      if (this.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+        this.#timer = setTimeout(() => this.#flush(), FLUSH_MS);
+        return;
+      }
       this.#gap = false;
       this.send({ type: 'gap' });
     }

@@ -15,25 +15,26 @@ export const sessionRoutes: FastifyPluginAsync<{ auth: Authenticator }> = async 
     if (typeof body?.username !== 'string' || typeof body.password !== 'string') {
       throw new AppError('AUTH_REQUIRED', 'send {"username": "...", "password": "..."} as JSON');
     }
-    const principal = await auth.verify(body.username, body.password, req.ip).catch((err: unknown) => {
+    const opened = await auth.openSession(body.username, body.password, req.ip).catch((err: unknown) => {
       const retry = (err as AppError).details?.retryAfterSeconds;
       if (typeof retry === 'number') reply.header('Retry-After', String(retry));
       throw err;
     });
-    if (!principal) {
+    if (!opened) {
       auth.logRefusal(
         { username: body.username, remote: req.ip },
         'web login refused: bad username or password',
       );
       throw new AppError('AUTH_INVALID', 'bad username or password');
     }
+    const { principal, secret } = opened;
     if (principal.role === 'client') {
+      await auth.sessions.end(secret);
       throw new AppError(
         'AUTH_FORBIDDEN',
         `user "${principal.username}" has role client (a device): it may use MQTT, not the web app`,
       );
     }
-    const secret = await auth.sessions.create(principal.username);
     setCookie(req, reply, secret, Math.floor(SESSION_MAX_MS / 1000));
     return { username: principal.username, role: principal.role };
   });

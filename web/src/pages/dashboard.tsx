@@ -165,11 +165,9 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
         for (const [k, v] of Object.entries(q.tags ?? {})) {
           const m = /^\$\{?(\w+)\}?$/.exec(v);
           const vals = m ? vars[m[1] ?? ''] : undefined;
-          tags[k] = vals
-            ? vals.length === 1
-              ? (vals[0] ?? '')
-              : `/^(${vals.map(escapeRe).join('|')})$/`
-            : v;
+          // A variable's values always go as an anchored, escaped regex: a value that looks like /…/ (a
+          // device names its own tags) must match itself exactly, as in the query, not act as a pattern.
+          tags[k] = vals ? `/^(${vals.map(escapeRe).join('|')})$/` : v;
         }
         offs.push(
           conn.subscribe(
@@ -613,7 +611,10 @@ function resolveVars(
   const out: Record<string, string[]> = {};
   for (const v of variables) {
     const all = options[v.name] ?? v.values ?? [];
-    const cur = current[v.name] ?? firstValue(v, all);
+    let cur = current[v.name] ?? firstValue(v, all);
+    // A value from the URL must be one of the variable's values (when they are known): a link cannot put
+    // arbitrary text into the queries.
+    if (cur !== ALL && all.length > 0 && !all.includes(cur)) cur = firstValue(v, all);
     out[v.name] = cur === ALL ? (all.length > 0 ? all : ['']) : [cur];
   }
   return out;

@@ -78,12 +78,30 @@ describe('live frames', () => {
       for (const [t, v] of pts) live.add(t, v);
       expect(f.values, agg).toEqual(buckets(pts, 1000, fn).map((b) => b[1]));
     }
-    const f = frame([], []);
+    // Raw: points already loaded are skipped, a late one goes in time order, the window trims.
+    const f = frame([1000, 2000], [1, 2]);
     const live = new LiveFrame(f, 'raw', 1000);
-    for (const t of [1, 2, 3, 4]) live.add(t * 1000, t);
     expect(live.add(2000, 9)).toBe(false);
+    for (const t of [3, 4]) live.add(t * 1000, t);
+    expect(live.add(3500, 3.5)).toBe(true);
+    expect(f.times).toEqual([1000, 2000, 3000, 3500, 4000]);
     live.trim(2500);
-    expect(f.times).toEqual([3000, 4000]);
+    expect(f.times).toEqual([3000, 3500, 4000]);
+  });
+
+  it('folds points of several devices arriving out of time order into the right buckets', () => {
+    // One frame for all devices (no group by): commits interleave devices whose clocks differ.
+    const points: Array<[number, number]> = [];
+    for (let i = 0; i < 300; i++) points.push([10_000 + ((i * 7919) % 50_000), (i % 13) - 4]);
+    const mean = (vs: number[]) => vs.reduce((a, b) => a + b, 0) / vs.length;
+    const f = frame([], []);
+    const live = new LiveFrame(f, 'mean', 5000);
+    for (const [t, v] of points) live.add(t, v);
+    const expected = buckets(points, 5000, mean);
+    expect(f.times).toEqual(expected.map((b) => b[0]));
+    f.values.forEach((v, i) => {
+      expect(v).toBeCloseTo(expected[i]?.[1] ?? Number.NaN, 12);
+    });
   });
 
   it('turns InfluxQL series into one frame per column with readable labels', () => {

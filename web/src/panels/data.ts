@@ -98,6 +98,31 @@ export function lastValue(f: Frame): { value: Cell; time: number } | undefined {
 /** Aggregates that live mode can keep up to date from raw points alone. */
 export const LIVE_AGGREGATES = new Set(['raw', 'mean', 'sum', 'count', 'min', 'max', 'first', 'last']);
 
+/** First index whose time is ≥ t (times ascending). */
+function lowerBound(times: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((times[mid] ?? 0) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Inserts a point keeping times ascending (appends in the common case). */
+function insertSorted(f: Frame, t: number, v: Cell): void {
+  const n = f.times.length;
+  if (n === 0 || (f.times[n - 1] ?? 0) <= t) {
+    f.times.push(t);
+    f.values.push(v);
+    return;
+  }
+  const i = lowerBound(f.times, t);
+  f.times.splice(i, 0, t);
+  f.values.splice(i, 0, v);
+}
+
 interface Bucket {
   start: number;
   sum: number;
@@ -110,15 +135,22 @@ interface Bucket {
   lastT: number;
 }
 
+/** Buckets whose state a live frame keeps, newest first: late points for older ones wait for a reload. */
+const KEPT_BUCKETS = 16;
+
 /**
  * Keeps one frame up to date from raw points: appends them (raw), or folds them into the bucket they fall in
  * and rewrites that bucket's value. Exact for mean/sum/count/min/max/first/last as long as it saw every raw
  * point of the buckets it builds, which the panel ensures by loading the bucket in progress as raw points.
+ *
+ * Points come in commit order, not time order (several devices in one frame, late devices): every point
+ * after what was loaded counts, in whichever of the recent buckets it falls (their states are kept).
+ * Points at or before the loaded data's newest time were in the load and are skipped.
  */
 export class LiveFrame {
-  #bucket: Bucket | undefined;
-  /** The newest point time applied: points at or before it (re-sent, or already loaded) are skipped. */
-  #seen = Number.NEGATIVE_INFINITY;
+  readonly #buckets = new Map<number, Bucket>();
+  /** The newest point time the load or seed covered. */
+  #cutoff = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly frame: Frame,
@@ -126,37 +158,41 @@ export class LiveFrame {
     private readonly intervalMs: number,
   ) {
     const n = frame.times.length;
-    if (n > 0) this.#seen = frame.times[n - 1] ?? this.#seen;
+    // Raw frames hold point times; a bucketed frame's last time is a bucket start, whose points the seed
+    // brings (seed() sets the cutoff from them).
+    if (n > 0 && aggregate === 'raw') this.#cutoff = frame.times[n - 1] ?? this.#cutoff;
   }
 
   /** Seeds from raw points of the bucket in progress (loaded when live mode starts). */
   seed(times: readonly number[], values: readonly Cell[]): void {
-    this.#seen = Number.NEGATIVE_INFINITY;
+    this.#cutoff = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < times.length; i++) this.add(times[i] ?? 0, values[i] ?? null);
+    for (const t of times) if (t > this.#cutoff) this.#cutoff = t;
   }
 
   /** Returns true when the frame changed. */
   add(t: number, v: Cell): boolean {
-    if (t <= this.#seen) return false;
-    this.#seen = t;
+    if (t <= this.#cutoff) return false;
     const f = this.frame;
     if (this.aggregate === 'raw') {
-      f.times.push(t);
-      f.values.push(v);
+      insertSorted(f, t, v);
       return true;
     }
     const start = Math.floor(t / this.intervalMs) * this.intervalMs;
-    let b = this.#bucket;
-    if (b === undefined || b.start !== start) {
-      b = { start, sum: 0, count: 0, min: Infinity, max: -Infinity, first: v, last: v, firstT: t, lastT: t };
-      this.#bucket = b;
-      const n = f.times.length;
-      if (n > 0 && (f.times[n - 1] ?? 0) >= start) {
-        // The fetched series already ends in this bucket: replace it, the raw seed holds its points.
-        f.times.length = f.values.length = f.times.findIndex((x) => x >= start);
+    let b = this.#buckets.get(start);
+    if (b === undefined) {
+      const index = lowerBound(f.times, start);
+      if (index < f.times.length && f.times[index] === start) {
+        // A fetched bucket without a live state: only the bucket in progress at load has one (the seed);
+        // a late point for an older, complete bucket waits for the next reload.
+        if (start < this.#newestBucket()) return false;
+        f.times.splice(index, 1);
+        f.values.splice(index, 1);
       }
-      f.times.push(start);
-      f.values.push(null);
+      b = { start, sum: 0, count: 0, min: Infinity, max: -Infinity, first: v, last: v, firstT: t, lastT: t };
+      this.#buckets.set(start, b);
+      if (this.#buckets.size > KEPT_BUCKETS) this.#buckets.delete(Math.min(...this.#buckets.keys()));
+      insertSorted(f, start, null);
     }
     if (typeof v === 'number') {
       b.sum += v;
@@ -172,8 +208,13 @@ export class LiveFrame {
       b.last = v;
       b.lastT = t;
     }
-    f.values[f.values.length - 1] = this.#value(b);
+    f.values[lowerBound(f.times, start)] = this.#value(b);
     return true;
+  }
+
+  #newestBucket(): number {
+    const n = this.frame.times.length;
+    return n === 0 ? Number.NEGATIVE_INFINITY : (this.frame.times[n - 1] ?? Number.NEGATIVE_INFINITY);
   }
 
   #value(b: Bucket): Cell {
