@@ -134,6 +134,7 @@ export async function startServer(config: Config, env: AppEnv): Promise<RunningS
       logger: logger.child({ ns: 'retention' }),
       intervalMs: config.storage.retention.checkInterval,
       metrics,
+      rollupIntervals: config.storage.rollups.map((l) => l.interval),
     });
     retentionJob.start();
     disposers.push(() => retentionJob.stop());

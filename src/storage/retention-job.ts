@@ -17,6 +17,15 @@ export interface RetentionJobOptions {
   readonly firstRunMs?: number;
   /** Registers the sensorhub_database_* gauges and the sensorhub_retention_* counters. */
   readonly metrics?: MetricsRegistry;
+  /**
+   * The rollup intervals (µs). A database's cutoff is rounded down to the coarsest of them that is at most
+   * 1/24 of its retention (and a multiple of the finer ones), so raw data is deleted in whole rollup buckets:
+   * a late write, accepted because it is inside the retention, then lands in a bucket whose raw points are
+   * all still there, and re-rolling that bucket keeps every point it had. Raw data is kept at most ~4 %
+   * longer. With a retention shorter than 24 of a level's buckets, that level's bucket at the cutoff can
+   * still be re-rolled from the points left (docs/influxql.md, rollups).
+   */
+  readonly rollupIntervals?: readonly number[];
 }
 
 /** What one run did. */
@@ -138,7 +147,9 @@ export class RetentionJob {
     }
     for (const [database, policy] of this.#policies) {
       if (policy.duration === 0) continue;
-      const before = at - policy.duration;
+      const align = alignmentFor(policy.duration, this.#opts.rollupIntervals ?? []);
+      const cutoff = at - policy.duration;
+      const before = align > 0 ? Math.floor(cutoff / align) * align : cutoff;
       try {
         const samples = await store.deleteBefore(database, before);
         deleted.push({ database, before, samples });
@@ -167,4 +178,16 @@ export class RetentionJob {
     this.#runs?.inc({ result: failed.length === 0 ? 'ok' : 'failed' });
     return { at, deleted, failed, stats };
   }
+}
+
+/** The coarsest rollup interval at most 1/24 of `duration` that every finer one divides; 0 for none. */
+export function alignmentFor(duration: number, intervals: readonly number[]): number {
+  const sorted = [...intervals].sort((a, b) => a - b);
+  let align = 0;
+  for (const interval of sorted) {
+    if (interval * 24 > duration) break;
+    if (align > 0 && interval % align !== 0) break;
+    align = interval;
+  }
+  return align;
 }

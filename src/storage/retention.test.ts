@@ -14,7 +14,7 @@ import {
   RetentionPolicies,
   shardGroupDurationFor,
 } from './retention.js';
-import { RetentionJob } from './retention-job.js';
+import { alignmentFor, RetentionJob } from './retention-job.js';
 
 const S = 1_000_000;
 const H = 3600 * S;
@@ -186,6 +186,39 @@ describe('RetentionPolicies', () => {
     ]);
     expect(store.stats().samples).toBe(2);
     await batcher.stop();
+  });
+});
+
+describe('alignmentFor (retention cutoffs in whole rollup buckets)', () => {
+  const M = 60_000_000;
+  const HOUR = 60 * M;
+  it('picks the coarsest level at most 1/24 of the retention that the finer levels divide', () => {
+    expect(alignmentFor(7 * 24 * HOUR, [M, HOUR])).toBe(HOUR);
+    expect(alignmentFor(2 * HOUR, [M, HOUR])).toBe(M);
+    expect(alignmentFor(10_000_000, [M, HOUR])).toBe(0);
+    expect(alignmentFor(7 * 24 * HOUR, [])).toBe(0);
+    expect(alignmentFor(30 * 24 * HOUR, [7 * M, HOUR])).toBe(7 * M);
+  });
+
+  it('deletes raw values only in whole buckets of that level', async () => {
+    const store = new MemoryStore();
+    await store.start();
+    const clock = fakeClock(Date.UTC(2026, 0, 10, 12, 30) * 1000);
+    const policies = new RetentionPolicies({ store, defaultDuration: 7 * 24 * HOUR, clock });
+    await policies.start();
+    const now = clock.nowMicros();
+    // 7 days back is 12:30; the 1 h bucket 12:00–13:00 keeps all of its points.
+    await store.write([pt('db', now - 7 * 24 * HOUR - 20 * M), pt('db', now - 7 * 24 * HOUR - 40 * M)]);
+    const job = new RetentionJob({
+      store,
+      policies,
+      clock,
+      logger: silentLogger,
+      intervalMs: 60_000,
+      rollupIntervals: [M, HOUR],
+    });
+    const run = await job.runOnce();
+    expect(run.deleted).toEqual([{ database: 'db', before: now - 7 * 24 * HOUR - 30 * M, samples: 1 }]);
   });
 });
 

@@ -188,6 +188,44 @@ describe('DuckDbStore', () => {
     expect(await countRows(path)).toEqual({ series: 2, samples: 3 });
   });
 
+  it('retention of one database never deletes another’s points, even a first write queued just before it', async () => {
+    const store = await startStore();
+    await store.write([point({ usage: 1 }, T0 - 10 * HOUR, { host: 'a' }, 'cpu', 'a')]);
+    // The first write to "b" is queued before the delete of "a": the delete must filter by database.
+    const write = store.write([point({ usage: 2 }, T0 - 10 * HOUR, { host: 'b' }, 'cpu', 'b')]);
+    const deleted = store.deleteBefore('a', T0);
+    await write;
+    expect(await deleted).toBe(1);
+    expect((await store.query(query({ database: 'b' }))).series.map((x) => x.value)).toEqual([[2]]);
+  });
+
+  it('keeps the dirty mark of a late write made after a failed one, across a restart', async () => {
+    let fail = false;
+    const options = {
+      rollups: [{ interval: HOUR, keep: 1000 * HOUR }],
+      beforeCommit: () => {
+        if (fail) throw new Error('injected fault');
+      },
+    };
+    const first = await startStore(options);
+    await first.write([point({ usage: 1 }, T0), point({ usage: 2 }, T0 + 10 * 60 * SECOND)]);
+    await first.maintainRollups(T0 + 5 * HOUR);
+    const sum = async (s: DuckDbStore) =>
+      (await s.query(query({ aggregate: 'sum', interval: HOUR, from: T0, to: T0 + HOUR }))).series[0]?.value;
+    expect(await sum(first)).toEqual([3]);
+    fail = true;
+    await expectAppError(first.write([point({ usage: 100 }, T0 + 20 * 60 * SECOND)]), 'STO_WRITE_FAILED');
+    fail = false;
+    await first.write([point({ usage: 5 }, T0 + 30 * 60 * SECOND)]);
+    expect(await sum(first)).toEqual([8]);
+    await first.stop();
+    open.splice(open.indexOf(first), 1);
+    const second = await startStore(options);
+    expect(await sum(second)).toEqual([8]);
+    await second.maintainRollups(T0 + 5 * HOUR);
+    expect(await sum(second)).toEqual([8]);
+  });
+
   it('refuses a second store on a file that is already open', async () => {
     await startStore();
     await expectAppError(new DuckDbStore({ path }).start(), 'STO_CLOSED');

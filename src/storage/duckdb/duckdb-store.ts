@@ -110,6 +110,9 @@ const filesInUse = new Set<string>();
 const EMPTY: QueryResult = { series: [], truncated: false };
 
 /** The embedded default driver. Layout and write path: schema.ts, write-plan.ts. */
+/** Hours compacted per compact() call (see compact). */
+const MAX_SLICES_PER_CALL = 24;
+
 export class DuckDbStore implements TimeSeriesStore {
   readonly #options: DuckDbStoreOptions;
   readonly #writes = new SerialQueue();
@@ -288,7 +291,10 @@ export class DuckDbStore implements TimeSeriesStore {
       this.#lateRows.clear(start);
       done++;
     }
-    for (const start of forward) {
+    // A bounded number of hours per call: the first run on a database with years of history must not hold
+    // the rollup job (which calls this) for hours; the next calls continue from the watermark.
+    const capped = forward.length > MAX_SLICES_PER_CALL;
+    for (const start of forward.slice(0, MAX_SLICES_PER_CALL)) {
       if (this.#closing) return done;
       const end = start + SLICE_MICROS;
       await this.#writes.run(() =>
@@ -300,7 +306,7 @@ export class DuckDbStore implements TimeSeriesStore {
       this.#compactedBefore = end;
       done++;
     }
-    if (this.#closing) return done;
+    if (this.#closing || capped) return done;
     if (this.#compactedBefore === undefined || this.#compactedBefore < until) {
       await this.#writes.run(() =>
         this.#transaction('compact', noPreparation, () => saveWatermark(db.writer, until)),
@@ -461,14 +467,16 @@ export class DuckDbStore implements TimeSeriesStore {
   async deleteBefore(database: string, before: EpochMicros): Promise<number> {
     const db = this.#assertOpen();
     validateRetentionCutoff(before);
-    const entries = this.#catalog.entries();
-    const own = entries.filter((e) => e.database === database).length;
-    if (own === 0) return 0;
-    const deleted = await this.#writes.run(() =>
-      this.#transaction('delete before', noPreparation, () =>
+    // The catalog is read in the write queue, where it is exact: a first write to another database queued
+    // ahead of this delete must make it filter by database, not delete everything before the cutoff.
+    const deleted = await this.#writes.run(async () => {
+      const entries = this.#catalog.entries();
+      const own = entries.filter((e) => e.database === database).length;
+      if (own === 0) return 0;
+      return this.#transaction('delete before', noPreparation, () =>
         deleteSamplesBefore(db.writer, database, before, own === entries.length),
-      ),
-    );
+      );
+    });
     // The catalog's max times stay: a later write at or before one only takes the overwrite path.
     this.#rawSince.set(database, Math.max(this.#rawSince.get(database) ?? before, before));
     this.#samples -= deleted;

@@ -101,17 +101,21 @@ export class DuckDbRollups {
    * at once when every time is at or after every watermark, the usual case.
    */
   async markLate(conn: DuckDBConnection, times: readonly EpochMicros[]): Promise<void> {
-    const rows: string[] = [];
+    const rows = new Set<string>();
     for (const t of times) {
       if (t >= this.#lateBefore) continue;
       for (const l of this.#levels) {
         if (l.watermark === undefined || t >= l.watermark) continue;
         const b = bucketStart(t, l.interval);
-        if (l.dirty.add(b)) rows.push(`(${l.interval}, ${b})`);
+        // Every late bucket gets its row in this transaction, even one already dirty in memory: that mark
+        // may come from a write that failed (memory is marked before COMMIT), whose row was rolled back, and
+        // a mark only in memory is lost at a restart.
+        l.dirty.add(b);
+        rows.add(`(${l.interval}, ${b})`);
       }
     }
     // Marked in memory before COMMIT: if the write fails, the bucket is only re-rolled for nothing.
-    if (rows.length > 0) await conn.run(`INSERT OR IGNORE INTO rollup_dirty VALUES ${rows.join(', ')}`);
+    if (rows.size > 0) await conn.run(`INSERT OR IGNORE INTO rollup_dirty VALUES ${[...rows].join(', ')}`);
   }
 
   /**

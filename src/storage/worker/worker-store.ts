@@ -63,6 +63,8 @@ export class WorkerStore implements TimeSeriesStore {
     });
     this.#worker = worker;
     this.#exitError = undefined;
+    // Another start may open another (or a restored) file: the remembered series lists are not its.
+    this.#seriesCache.clear();
     worker.on('message', (res: WorkerResponse) => this.#onResponse(res));
     worker.on('error', (err) =>
       this.#fail(new AppError('STO_WRITE_FAILED', `store thread crashed: ${err.message}`, { cause: err })),
