@@ -199,6 +199,20 @@ describe('DuckDbStore', () => {
     expect((await store.query(query({ database: 'b' }))).series.map((x) => x.value)).toEqual([[2]]);
   });
 
+  it('remembers across a restart where retention cut raw data, whatever older points arrive later', async () => {
+    const first = await startStore({ rollups: [{ interval: HOUR, keep: 1000 * HOUR }] });
+    await first.write([point({ usage: 1 }, T0 - 5 * HOUR), point({ usage: 2 }, T0)]);
+    await first.deleteBefore('db', T0 - 2 * HOUR);
+    // An import of older data after the retention was lengthened: the oldest stored point moves back.
+    await first.write([point({ usage: 3 }, T0 - 10 * HOUR)]);
+    await first.stop();
+    open.splice(open.indexOf(first), 1);
+    const second = await startStore({ rollups: [{ interval: HOUR, keep: 1000 * HOUR }] });
+    expect(await second.listMeta('storage.duckdb.raw_since:')).toEqual([
+      ['storage.duckdb.raw_since:db', String(T0 - 2 * HOUR)],
+    ]);
+  });
+
   it('keeps the dirty mark of a late write made after a failed one, across a restart', async () => {
     let fail = false;
     const options = {

@@ -110,6 +110,9 @@ const filesInUse = new Set<string>();
 const EMPTY: QueryResult = { series: [], truncated: false };
 
 /** The embedded default driver. Layout and write path: schema.ts, write-plan.ts. */
+/** Meta key prefix of the per-database retention cutoff (raw data is complete after it). */
+const RAW_SINCE_KEY = 'storage.duckdb.raw_since:';
+
 /** Hours compacted per compact() call (see compact). */
 const MAX_SLICES_PER_CALL = 24;
 
@@ -175,6 +178,18 @@ export class DuckDbStore implements TimeSeriesStore {
         const database = catalog.databaseOf(sid);
         if (database !== undefined)
           this.#rawSince.set(database, Math.min(this.#rawSince.get(database) ?? time, time));
+      }
+      // Where retention deleted raw data, raw data is complete only after its cutoff (see deleteBefore).
+      const cutoffs = await writer.runAndReadAll(
+        'SELECT key, value FROM meta WHERE starts_with(key, $prefix)',
+        {
+          prefix: RAW_SINCE_KEY,
+        },
+      );
+      for (const [key, value] of cutoffs.getRows()) {
+        const database = String(key).slice(RAW_SINCE_KEY.length);
+        const cutoff = Number(value);
+        this.#rawSince.set(database, Math.max(this.#rawSince.get(database) ?? cutoff, cutoff));
       }
       const compactedBefore = await loadWatermark(writer);
       const appenders = await openAppenders(writer);
@@ -473,9 +488,17 @@ export class DuckDbStore implements TimeSeriesStore {
       const entries = this.#catalog.entries();
       const own = entries.filter((e) => e.database === database).length;
       if (own === 0) return 0;
-      return this.#transaction('delete before', noPreparation, () =>
-        deleteSamplesBefore(db.writer, database, before, own === entries.length),
-      );
+      const rawSince = Math.max(this.#rawSince.get(database) ?? before, before);
+      return this.#transaction('delete before', noPreparation, async () => {
+        const n = await deleteSamplesBefore(db.writer, database, before, own === entries.length);
+        // Kept with the delete: after a restart the oldest stored point does not say where raw data became
+        // complete (older points may be imported later), and the last() bound must not trust raw data there.
+        await db.writer.run(
+          'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+          { key: `${RAW_SINCE_KEY}${database}`, value: String(rawSince) },
+        );
+        return n;
+      });
     });
     // The catalog's max times stay: a later write at or before one only takes the overwrite path.
     this.#rawSince.set(database, Math.max(this.#rawSince.get(database) ?? before, before));
