@@ -1,4 +1,5 @@
 import type { PanelQuery, Variable } from '../../src/dashboards/model';
+import type { InfluxSeries } from './api';
 import { durationLiteral, parseDurationMs, type ResolvedRange } from './time';
 
 /** The current values of a dashboard's variables; several (or "All") when a variable allows it. */
@@ -8,7 +9,7 @@ export const ALL = '$__all';
 
 export const quoteIdent = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 export const quoteString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+export const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /** What a query needs besides itself: the time range, the bucket width, the variables' values. */
 export interface QueryContext {
@@ -100,16 +101,41 @@ export function builderQuery(
   return `SELECT ${select} FROM ${quoteIdent(q.measurement ?? '')} WHERE ${where}${groupBy}`;
 }
 
-/** The values a variable can take: from its query (SHOW TAG VALUES … → the `value` column) or its list. */
-export function variableValuesFromResult(
-  v: Variable,
-  rows: ReadonlyArray<ReadonlyArray<unknown>> | undefined,
-): string[] {
-  if (rows === undefined) return [...(v.values ?? [])];
+/**
+ * The values a variable can take: from the answer to its query (SHOW TAG VALUES … → the last column of
+ * every series), or its fixed list when it has no query.
+ */
+export function variableValues(v: Variable, series: readonly InfluxSeries[] | undefined): string[] {
+  if (series === undefined) return [...(v.values ?? [])];
   const out = new Set<string>();
-  for (const r of rows) {
-    const last = r[r.length - 1];
-    if (last !== null && last !== undefined) out.add(String(last));
+  for (const s of series) {
+    for (const r of s.values) {
+      const last = r[r.length - 1];
+      if (last !== null && last !== undefined) out.add(String(last));
+    }
   }
   return [...out].sort();
+}
+
+/** The value a variable starts with: its saved current value, All, or its first value. */
+export function firstValue(v: Variable, options: readonly string[] | undefined): string {
+  return v.current ?? (v.includeAll ? ALL : (options?.[0] ?? v.values?.[0] ?? ''));
+}
+
+/** Each variable's values for queries: the selected one, or all of them for "All". */
+export function resolveVars(
+  variables: readonly Variable[],
+  options: Readonly<Record<string, string[]>>,
+  current: Readonly<Record<string, string>>,
+): VarValues {
+  const out: Record<string, string[]> = {};
+  for (const v of variables) {
+    const all = options[v.name] ?? v.values ?? [];
+    let cur = current[v.name] ?? firstValue(v, all);
+    // A value from the URL must be one of the variable's values (when they are known): a link cannot put
+    // arbitrary text into the queries.
+    if (cur !== ALL && all.length > 0 && !all.includes(cur)) cur = firstValue(v, all);
+    out[v.name] = cur === ALL ? (all.length > 0 ? all : ['']) : [cur];
+  }
+  return out;
 }

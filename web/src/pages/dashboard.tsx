@@ -1,17 +1,19 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Dashboard, Panel, StoredDashboard, Variable } from '../../../src/dashboards/model';
+import type { Dashboard, Panel, StoredDashboard } from '../../../src/dashboards/model';
 import { ApiError, canEdit, get, influxql, put, type Session } from '../api';
 import { ErrorBox, useInterval } from '../components/ui';
-import { ALL, substitute, type VarValues } from '../influxql';
+import { escapeRegex, resolveVars, type VarValues, variableValues } from '../influxql';
 import { LiveConnection, type LivePoint } from '../live';
-import { type Frame, frameLabel, LiveFrame, type PanelData } from '../panels/data';
+import { type Frame, frameKey, frameLabel, groupTagsOf, LiveFrame, type PanelData } from '../panels/data';
 import { type LivePlan, liveCapable, loadPanel } from '../panels/load';
 import { PanelView } from '../panels/panel-view';
 import { mark } from '../panels/timeseries';
 import { navigate, setQueryParams } from '../router';
 import { isRelative, parseDurationMs, resolveRange } from '../time';
 import { PanelEditor } from './panel-editor';
+import { PanelEditMenu } from './panel-layout';
 import { TimeRangePicker } from './time-range';
+import { VariableSelect } from './variable-select';
 
 const REFRESH_CHOICES = ['off', 'live', '5s', '10s', '30s', '1m', '5m'];
 
@@ -67,11 +69,9 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
     const ctl = new AbortController();
     void Promise.all(
       dash.variables.map(async (v): Promise<[string, string[]]> => {
-        if (!v.query) return [v.name, [...(v.values ?? [])]];
+        if (!v.query) return [v.name, variableValues(v, undefined)];
         const [r] = await influxql(v.query, dash.database, ctl.signal).catch(() => []);
-        const vals = new Set<string>();
-        for (const s of r?.series ?? []) for (const row of s.values) vals.add(String(row[row.length - 1]));
-        return [v.name, [...vals].sort()];
+        return [v.name, variableValues(v, r?.series ?? [])];
       }),
     ).then((entries) => {
       if (!ctl.signal.aborted) setVarOptions(Object.fromEntries(entries));
@@ -167,7 +167,7 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
           const vals = m ? vars[m[1] ?? ''] : undefined;
           // A variable's values always go as an anchored, escaped regex: a value that looks like /…/ (a
           // device names its own tags) must match itself exactly, as in the query, not act as a pattern.
-          tags[k] = vals ? `/^(${vals.map(escapeRe).join('|')})$/` : v;
+          tags[k] = vals ? `/^(${vals.map(escapeRegex).join('|')})$/` : v;
         }
         offs.push(
           conn.subscribe(
@@ -200,8 +200,8 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
       for (const pt of points) {
         const v = pt.fields[field];
         if (v === undefined) continue;
-        const groupTags = pickTags(pt.tags, q.groupBy ?? []);
-        const key = `${qi}|${q.measurement}|${tagKey(groupTags)}|${field}`;
+        const groupTags = groupTagsOf(pt.tags, q.groupBy ?? []);
+        const key = frameKey(qi, q.measurement ?? '', groupTags, field);
         let lf = frames.get(key);
         if (!lf) {
           const frame: Frame = {
@@ -311,25 +311,16 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
       </div>
       <div class="dash-toolbar">
         {dash.variables.map((v) => (
-          <label key={v.name} class="row" style={{ flexDirection: 'row', alignItems: 'center' }}>
-            {v.label ?? v.name}
-            <select
-              aria-label={v.label ?? v.name}
-              value={varCurrent[v.name] ?? firstValue(v, varOptions[v.name])}
-              onChange={(e) => {
-                const value = e.currentTarget.value;
-                setVarCurrent((c) => ({ ...c, [v.name]: value }));
-                setQueryParams({ [`var-${v.name}`]: value });
-              }}
-            >
-              {v.includeAll ? <option value={ALL}>All</option> : null}
-              {(varOptions[v.name] ?? v.values ?? []).map((o) => (
-                <option key={o} value={o}>
-                  {o}
-                </option>
-              ))}
-            </select>
-          </label>
+          <VariableSelect
+            key={v.name}
+            variable={v}
+            options={varOptions[v.name]}
+            current={varCurrent[v.name]}
+            onChange={(value) => {
+              setVarCurrent((c) => ({ ...c, [v.name]: value }));
+              setQueryParams({ [`var-${v.name}`]: value });
+            }}
+          />
         ))}
         <div class="spacer" />
         <TimeRangePicker
@@ -443,81 +434,12 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
                   </span>
                 ) : null}
                 {editing ? (
-                  <div class="row panel-menu" style={{ gap: '2px' }}>
-                    <button
-                      type="button"
-                      onClick={() => setEditPanel(panel)}
-                      aria-label={`Edit ${panel.title}`}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(movePanel(dash, panel.id, -1, 0))}
-                      aria-label="Move left"
-                    >
-                      ←
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(movePanel(dash, panel.id, 1, 0))}
-                      aria-label="Move right"
-                    >
-                      →
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(movePanel(dash, panel.id, 0, -1))}
-                      aria-label="Move up"
-                    >
-                      ↑
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(movePanel(dash, panel.id, 0, 1))}
-                      aria-label="Move down"
-                    >
-                      ↓
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(resizePanel(dash, panel.id, -2, 0))}
-                      aria-label="Narrower"
-                    >
-                      −
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(resizePanel(dash, panel.id, 2, 0))}
-                      aria-label="Wider"
-                    >
-                      +
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(resizePanel(dash, panel.id, 0, 2))}
-                      aria-label="Taller"
-                    >
-                      ⇕
-                    </button>
-                    <button
-                      type="button"
-                      onClick={() => update(resizePanel(dash, panel.id, 0, -2))}
-                      aria-label="Shorter"
-                    >
-                      ⇳
-                    </button>
-                    <button
-                      type="button"
-                      class="danger"
-                      aria-label={`Remove ${panel.title}`}
-                      onClick={() =>
-                        update({ ...dash, panels: dash.panels.filter((p) => p.id !== panel.id) })
-                      }
-                    >
-                      ✕
-                    </button>
-                  </div>
+                  <PanelEditMenu
+                    dashboard={dash}
+                    panel={panel}
+                    onEdit={() => setEditPanel(panel)}
+                    onChange={update}
+                  />
                 ) : null}
               </div>
               <div class="panel-body">
@@ -579,84 +501,3 @@ export function DashboardPage({ uid, session }: { uid: string; session: Session 
     </div>
   );
 }
-
-const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-function pickTags(
-  tags: Readonly<Record<string, string>>,
-  groupBy: readonly string[],
-): Record<string, string> {
-  if (groupBy.includes('*')) return { ...tags };
-  const out: Record<string, string> = {};
-  for (const k of groupBy) out[k] = tags[k] ?? '';
-  return out;
-}
-
-const tagKey = (tags: Readonly<Record<string, string>>) =>
-  Object.keys(tags)
-    .sort()
-    .map((k) => `${k}=${tags[k]}`)
-    .join(',');
-
-function firstValue(v: Variable, options: string[] | undefined): string {
-  return v.current ?? (v.includeAll ? ALL : (options?.[0] ?? v.values?.[0] ?? ''));
-}
-
-/** Each variable's values for queries: the selected one, or all of them for "All". */
-function resolveVars(
-  variables: readonly Variable[],
-  options: Record<string, string[]>,
-  current: Record<string, string>,
-): VarValues {
-  const out: Record<string, string[]> = {};
-  for (const v of variables) {
-    const all = options[v.name] ?? v.values ?? [];
-    let cur = current[v.name] ?? firstValue(v, all);
-    // A value from the URL must be one of the variable's values (when they are known): a link cannot put
-    // arbitrary text into the queries.
-    if (cur !== ALL && all.length > 0 && !all.includes(cur)) cur = firstValue(v, all);
-    out[v.name] = cur === ALL ? (all.length > 0 ? all : ['']) : [cur];
-  }
-  return out;
-}
-
-function movePanel(d: Dashboard, id: string, dx: number, dy: number): Dashboard {
-  return {
-    ...d,
-    panels: d.panels.map((p) =>
-      p.id === id
-        ? {
-            ...p,
-            gridPos: {
-              ...p.gridPos,
-              x: clamp(p.gridPos.x + dx * 2, 0, 24 - p.gridPos.w),
-              y: Math.max(0, p.gridPos.y + dy * p.gridPos.h),
-            },
-          }
-        : p,
-    ),
-  };
-}
-
-function resizePanel(d: Dashboard, id: string, dw: number, dh: number): Dashboard {
-  return {
-    ...d,
-    panels: d.panels.map((p) =>
-      p.id === id
-        ? {
-            ...p,
-            gridPos: {
-              ...p.gridPos,
-              w: clamp(p.gridPos.w + dw, 2, 24 - p.gridPos.x),
-              h: clamp(p.gridPos.h + dh, 2, 40),
-            },
-          }
-        : p,
-    ),
-  };
-}
-
-const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
-
-/** For the panel editor: the InfluxQL a query sends (variables and macros replaced). */
-export { substitute };

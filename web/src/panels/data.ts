@@ -24,11 +24,31 @@ export interface PanelData {
   errors: string[];
 }
 
-const tagKey = (tags: Readonly<Record<string, string>> | undefined) =>
+/** A tag set as `k=v,…` sorted by key: part of a frame's key, from a query answer or a live point alike. */
+export const tagKey = (tags: Readonly<Record<string, string>> | undefined) =>
   Object.keys(tags ?? {})
     .sort()
     .map((k) => `${k}=${tags?.[k]}`)
     .join(',');
+
+/** The tags of a live point that name its frame: those the query groups by (all for `*`). */
+export function groupTagsOf(
+  tags: Readonly<Record<string, string>>,
+  groupBy: readonly string[],
+): Record<string, string> {
+  if (groupBy.includes('*')) return { ...tags };
+  const out: Record<string, string> = {};
+  for (const k of groupBy) out[k] = tags[k] ?? '';
+  return out;
+}
+
+/** A frame's identity: live points find the frame a query answer made with it. */
+export const frameKey = (
+  queryIndex: number,
+  measurement: string,
+  tags: Readonly<Record<string, string>> | undefined,
+  field: string,
+) => `${queryIndex}|${measurement}|${tagKey(tags)}|${field}`;
 
 /** InfluxQL series → frames, one per non-time column; labels from the alias or measurement, field and tags. */
 export function toFrames(
@@ -51,7 +71,7 @@ export function toFrames(
         values[i] = row[c] ?? null;
       }
       frames.push({
-        key: `${queryIndex}|${s.name}|${tagKey(s.tags)}|${field}`,
+        key: frameKey(queryIndex, s.name, s.tags, field),
         label: frameLabel(q, s.name, s.tags ?? {}, field, multiQuery || s.columns.length > 2),
         measurement: s.name,
         tags: s.tags ?? {},
