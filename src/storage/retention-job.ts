@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { Counter, MetricsRegistry } from '../core/metrics.js';
+import { PeriodicJob } from '../core/periodic-job.js';
 import type { EpochMicros } from '../core/point.js';
 import { listAllDatabases, type RetentionPolicies, type RetentionPolicy } from './retention.js';
 import type { DatabaseStats, TimeSeriesStore } from './store.js';
@@ -48,17 +49,15 @@ export interface RetentionRun {
  * older than now - its duration, then reads the per-database stats the gauges report. Runs never
  * overlap: the next is scheduled when one ends.
  */
-export class RetentionJob {
+export class RetentionJob extends PeriodicJob<RetentionRun> {
   readonly #opts: RetentionJobOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<RetentionRun> | undefined;
-  #stopped = true;
   #stats: readonly DatabaseStats[] = [];
   #policies: ReadonlyMap<string, RetentionPolicy> = new Map();
   readonly #deleted: Counter | undefined;
   readonly #runs: Counter | undefined;
 
   constructor(opts: RetentionJobOptions) {
+    super({ firstRunMs: opts.firstRunMs ?? 2000, intervalMs: opts.intervalMs });
     this.#opts = opts;
     const m = opts.metrics;
     this.#deleted = m?.counter(
@@ -97,41 +96,7 @@ export class RetentionJob {
     return this.#stats;
   }
 
-  start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule(this.#opts.firstRunMs ?? 2000);
-  }
-
-  /** Cancels the next run and waits for one in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
-  }
-
-  /** One run now (after the one in progress, if any). Never rejects: failures are in the result and the log. */
-  runOnce(): Promise<RetentionRun> {
-    const previous = this.#running ?? Promise.resolve(undefined);
-    const run = previous.catch(() => undefined).then(() => this.#run());
-    this.#running = run;
-    void run.finally(() => {
-      if (this.#running === run) this.#running = undefined;
-    });
-    return run;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.runOnce().then(() => this.#schedule(this.#opts.intervalMs));
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  async #run(): Promise<RetentionRun> {
+  protected async work(): Promise<RetentionRun> {
     const { store, policies, logger, clock } = this.#opts;
     const at = clock.nowMicros();
     const deleted: Array<{ database: string; before: EpochMicros; samples: number }> = [];

@@ -2,6 +2,7 @@ import type { Clock } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Counter, MetricsRegistry } from '../../core/metrics.js';
+import { PeriodicJob } from '../../core/periodic-job.js';
 import type { RollupReport, TimeSeriesStore } from '../store.js';
 
 export interface RollupJobOptions {
@@ -23,16 +24,14 @@ export interface RollupJobOptions {
  * (TimeSeriesStore.compact). A failed run is logged and retried at the next one;
  * queries meanwhile read raw points where rollups are behind, so they stay correct.
  */
-export class RollupJob {
+export class RollupJob extends PeriodicJob<RollupReport | undefined> {
   readonly #opts: RollupJobOptions;
-  #timer: NodeJS.Timeout | undefined;
-  #running: Promise<RollupReport | undefined> | undefined;
-  #stopped = true;
   #last: RollupReport = { levels: [] };
   readonly #buckets: Counter | undefined;
   readonly #compacted: Counter | undefined;
 
   constructor(opts: RollupJobOptions) {
+    super({ firstRunMs: opts.firstRunMs ?? 1000, intervalMs: opts.intervalMs ?? 15_000 });
     this.#opts = opts;
     const m = opts.metrics;
     this.#buckets = m?.counter(
@@ -53,41 +52,7 @@ export class RollupJob {
     return this.#last;
   }
 
-  start(): void {
-    if (!this.#stopped) return;
-    this.#stopped = false;
-    this.#schedule(this.#opts.firstRunMs ?? 1000);
-  }
-
-  /** Cancels the next run and waits for one in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    await this.#running?.catch(() => undefined);
-  }
-
-  /** One run now (after the one in progress). Never rejects: undefined when it failed (logged). */
-  runOnce(): Promise<RollupReport | undefined> {
-    const previous = this.#running ?? Promise.resolve(undefined);
-    const run = previous.catch(() => undefined).then(() => this.#run());
-    this.#running = run;
-    void run.finally(() => {
-      if (this.#running === run) this.#running = undefined;
-    });
-    return run;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      void this.runOnce().then(() => this.#schedule(this.#opts.intervalMs ?? 15_000));
-    }, delayMs);
-    this.#timer.unref();
-  }
-
-  async #run(): Promise<RollupReport | undefined> {
+  protected async work(): Promise<RollupReport | undefined> {
     const started = performance.now();
     try {
       const report = await this.#opts.store.maintainRollups(this.#opts.clock.nowMicros());
