@@ -15,7 +15,7 @@ import {
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
 import { validateRetentionCutoff } from '../retention-cutoff.js';
-import type { StateBuckets } from '../rollup/partial.js';
+import { finishGroups, type StateBuckets } from '../rollup/partial.js';
 import { planSegments } from '../rollup/plan.js';
 import {
   compareStrings,
@@ -59,13 +59,7 @@ import {
 } from './compaction.js';
 import { countDeadLettersSql, decodeDeadLetters, listDeadLettersSql } from './dead-letter-sql.js';
 import { allocateDeadLetterIds, deleteDeadLettersById, pruneDeadLetterRows } from './dead-letter-writes.js';
-import {
-  compileSeriesQuery,
-  decodeSeriesRows,
-  finishGroups,
-  narrowLast,
-  type QueryGroup,
-} from './query-sql.js';
+import { compileSeriesQuery, decodeSeriesRows, narrowLast, type QueryGroup } from './query-sql.js';
 import {
   databaseStatsOf,
   deleteSamplesBefore,

@@ -1,6 +1,5 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { EpochMicros, FieldType, FieldValue } from '../../core/point.js';
-import type { StateBuckets } from '../rollup/partial.js';
 import type { QueryResult, SeriesData, SeriesQuery } from '../store.js';
 import type { CatalogEntry } from './catalog.js';
 
@@ -191,33 +190,4 @@ function valueDecoder(q: SeriesQuery, type: FieldType): (v: DuckDBValue) => Fiel
   if (q.aggregate === 'count' || type === 'float') return (v) => v as number;
   if (type === 'boolean') return (v) => v !== 0;
   return (v) => v as string;
-}
-
-/** Finished states per group (ord) as the result, with the limit applied over all groups in order. */
-export function finishGroups(
-  q: SeriesQuery,
-  groups: readonly QueryGroup[],
-  states: readonly (StateBuckets | undefined)[],
-): QueryResult {
-  if (q.aggregate === 'raw') throw new Error('raw reads have no partial states');
-  const out: SeriesData[] = [];
-  let budget = q.limit;
-  for (let ord = 0; ord < groups.length; ord++) {
-    const s = states[ord];
-    if (s === undefined || s.size === 0) continue;
-    const rows = s.finish(q.aggregate, q.interval !== undefined, q.from);
-    if (budget === 0) return { series: out, truncated: true };
-    const kept = Math.min(budget, rows.time.length);
-    budget -= kept;
-    const tags = { ...(groups[ord] as QueryGroup).tags };
-    out.push({
-      measurement: q.measurement,
-      tags,
-      field: q.field,
-      time: rows.time.slice(0, kept),
-      value: rows.value.slice(0, kept),
-    });
-    if (kept < rows.time.length) return { series: out, truncated: true };
-  }
-  return { series: out, truncated: false };
 }

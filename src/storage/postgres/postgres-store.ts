@@ -10,7 +10,7 @@ import {
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
 import { validateRetentionCutoff } from '../retention-cutoff.js';
-import type { StateBuckets } from '../rollup/partial.js';
+import { finishGroups, type StateBuckets } from '../rollup/partial.js';
 import { planSegments, type Segment } from '../rollup/plan.js';
 import {
   compareStrings,
@@ -72,7 +72,7 @@ import {
   seriesPerDatabaseSql,
 } from './retention-sql.js';
 import { type ProvisionOptions, provisionRoles, type RoleNames } from './roles.js';
-import { addSegmentRows, finishGroups, segmentSql } from './rollup-query.js';
+import { addSegmentRows, segmentSql } from './rollup-query.js';
 import { PostgresRollups } from './rollups.js';
 import { type Partitioning, SCHEMA_NAME_PATTERN, type SchemaNames, schemaNames } from './schema.js';
 import { monthOf, timestampLiteral } from './time.js';

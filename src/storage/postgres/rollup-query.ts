@@ -1,7 +1,7 @@
-import type { EpochMicros, FieldValue } from '../../core/point.js';
+import type { FieldValue } from '../../core/point.js';
 import { type PartialState, StateBuckets } from '../rollup/partial.js';
 import type { Segment } from '../rollup/plan.js';
-import type { QueryResult, SeriesData, SeriesQuery } from '../store.js';
+import type { SeriesQuery } from '../store.js';
 import type { CompiledQuery, SelectedGroup } from './query-sql.js';
 import { schemaNames } from './schema.js';
 import { timestampLiteral } from './time.js';
@@ -130,36 +130,4 @@ export function addSegmentRows(rows: readonly unknown[][], states: StateBuckets[
     }
     s.add(bucket, state);
   }
-}
-
-/** Finished states per group (ord) as the result, with the limit applied over all groups in order. */
-export function finishGroups(
-  q: SeriesQuery,
-  groups: readonly SelectedGroup[],
-  states: readonly (StateBuckets | undefined)[],
-): QueryResult {
-  if (q.aggregate === 'raw') throw new Error('raw reads have no partial states');
-  const out: SeriesData[] = [];
-  let budget = q.limit;
-  for (let ord = 0; ord < groups.length; ord++) {
-    const s = states[ord];
-    if (s === undefined || s.size === 0) continue;
-    const rows: { time: EpochMicros[]; value: FieldValue[] } = s.finish(
-      q.aggregate,
-      q.interval !== undefined,
-      q.from,
-    );
-    if (budget === 0) return { series: out, truncated: true };
-    const kept = Math.min(budget, rows.time.length);
-    budget -= kept;
-    out.push({
-      measurement: q.measurement,
-      tags: { ...(groups[ord] as SelectedGroup).tags },
-      field: q.field,
-      time: rows.time.slice(0, kept),
-      value: rows.value.slice(0, kept),
-    });
-    if (kept < rows.time.length) return { series: out, truncated: true };
-  }
-  return { series: out, truncated: false };
 }

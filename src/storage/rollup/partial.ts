@@ -1,5 +1,5 @@
 import type { EpochMicros, FieldValue } from '../../core/point.js';
-import type { Aggregate } from '../store.js';
+import type { Aggregate, QueryResult, SeriesData, SeriesQuery } from '../store.js';
 
 /**
  * The state an aggregate keeps for one bucket of one group, before it is finished: what a rollup row
@@ -124,4 +124,35 @@ export class StateBuckets {
     }
     return { time, value };
   }
+}
+
+/**
+ * Finished states per group (by position) as a query result, the limit applied over all groups in order.
+ * Both rollup-keeping drivers answer bucketed aggregates this way, from raw and rolled-up segments alike.
+ */
+export function finishGroups(
+  q: SeriesQuery,
+  groups: ReadonlyArray<{ readonly tags: Readonly<Record<string, string>> }>,
+  states: readonly (StateBuckets | undefined)[],
+): QueryResult {
+  if (q.aggregate === 'raw') throw new Error('raw reads have no partial states');
+  const out: SeriesData[] = [];
+  let budget = q.limit;
+  for (let ord = 0; ord < groups.length; ord++) {
+    const s = states[ord];
+    if (s === undefined || s.size === 0) continue;
+    const rows = s.finish(q.aggregate, q.interval !== undefined, q.from);
+    if (budget === 0) return { series: out, truncated: true };
+    const kept = Math.min(budget, rows.time.length);
+    budget -= kept;
+    out.push({
+      measurement: q.measurement,
+      tags: { ...groups[ord]?.tags },
+      field: q.field,
+      time: rows.time.slice(0, kept),
+      value: rows.value.slice(0, kept),
+    });
+    if (kept < rows.time.length) return { series: out, truncated: true };
+  }
+  return { series: out, truncated: false };
 }
