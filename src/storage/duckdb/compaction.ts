@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EpochMicros } from '../../core/point.js';
 import { bucketStart } from '../semantics.js';
+import { readMeta, writeMeta } from './meta-sql.js';
 
 /**
  * Series-clustered storage for closed time ranges, in the spirit of InfluxDB's TSM compaction. Samples
@@ -38,11 +39,8 @@ export function closedSlicesBefore(now: EpochMicros): EpochMicros {
 
 /** The compaction watermark stored by an earlier run, or undefined before the first. */
 export async function loadWatermark(conn: DuckDBConnection): Promise<EpochMicros | undefined> {
-  const rows = (
-    await conn.runAndReadAll('SELECT value FROM meta WHERE key = $key', { key: COMPACTED_KEY })
-  ).getRows();
-  const value = rows[0]?.[0];
-  return value === undefined || value === null ? undefined : Number(value);
+  const value = await readMeta(conn, COMPACTED_KEY);
+  return value === undefined ? undefined : Number(value);
 }
 
 /** Starts of the slices in [from, until) that hold samples, ascending. */
@@ -112,8 +110,5 @@ export class LateRows {
 }
 
 export async function saveWatermark(conn: DuckDBConnection, to: EpochMicros): Promise<void> {
-  await conn.run(
-    'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-    { key: COMPACTED_KEY, value: String(to) },
-  );
+  await writeMeta(conn, COMPACTED_KEY, String(to));
 }

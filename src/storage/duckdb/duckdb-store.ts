@@ -1,11 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import {
-  type DuckDBConnection,
-  type DuckDBDataChunk,
-  DuckDBInstance,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
 import { AppError, errorMessage } from '../../core/errors.js';
 import type { EpochMicros, FieldType, Point } from '../../core/point.js';
 import {
@@ -59,6 +54,7 @@ import {
 } from './compaction.js';
 import { countDeadLettersSql, decodeDeadLetters, listDeadLettersSql } from './dead-letter-sql.js';
 import { allocateDeadLetterIds, deleteDeadLettersById, pruneDeadLetterRows } from './dead-letter-writes.js';
+import { deleteMetaKey, listMetaPrefix, readMeta, writeMeta } from './meta-sql.js';
 import { compileSeriesQuery, decodeSeriesRows, narrowLast, type QueryGroup } from './query-sql.js';
 import {
   databaseStatsOf,
@@ -174,13 +170,7 @@ export class DuckDbStore implements TimeSeriesStore {
           this.#rawSince.set(database, Math.min(this.#rawSince.get(database) ?? time, time));
       }
       // Where retention deleted raw data, raw data is complete only after its cutoff (see deleteBefore).
-      const cutoffs = await writer.runAndReadAll(
-        'SELECT key, value FROM meta WHERE starts_with(key, $prefix)',
-        {
-          prefix: RAW_SINCE_KEY,
-        },
-      );
-      for (const [key, value] of cutoffs.getRows()) {
+      for (const [key, value] of await listMetaPrefix(writer, RAW_SINCE_KEY)) {
         const database = String(key).slice(RAW_SINCE_KEY.length);
         const cutoff = Number(value);
         this.#rawSince.set(database, Math.max(this.#rawSince.get(database) ?? cutoff, cutoff));
@@ -406,32 +396,20 @@ export class DuckDbStore implements TimeSeriesStore {
 
   async getMeta(key: string): Promise<string | undefined> {
     const db = this.#assertOpen();
-    const rows = await this.#reads.run(async () =>
-      (await db.reader.runAndReadAll('SELECT value FROM meta WHERE key = $key', { key })).getRows(),
-    );
-    const value: DuckDBValue | undefined = rows[0]?.[0];
-    return value === undefined || value === null ? undefined : String(value);
+    return this.#reads.run(() => readMeta(db.reader, key));
   }
 
   async setMeta(key: string, value: string): Promise<void> {
     const db = this.#assertOpen();
     await this.#writes.run(() =>
-      this.#transaction('set meta', noPreparation, async () => {
-        await db.writer.run(
-          'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-          { key, value },
-        );
-      }),
+      this.#transaction('set meta', noPreparation, () => writeMeta(db.writer, key, value)),
     );
   }
 
   async deleteMeta(key: string): Promise<boolean> {
     const db = this.#assertOpen();
     return this.#writes.run(() =>
-      this.#transaction('delete meta', noPreparation, async () => {
-        const result = await db.writer.run('DELETE FROM meta WHERE key = $key', { key });
-        return result.rowsChanged > 0;
-      }),
+      this.#transaction('delete meta', noPreparation, () => deleteMetaKey(db.writer, key)),
     );
   }
 
@@ -441,13 +419,8 @@ export class DuckDbStore implements TimeSeriesStore {
     await this.#writes.run(() =>
       this.#transaction('put meta', noPreparation, async () => {
         for (const [key, value] of entries) {
-          if (value === null) await db.writer.run('DELETE FROM meta WHERE key = $key', { key });
-          else {
-            await db.writer.run(
-              'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-              { key, value },
-            );
-          }
+          if (value === null) await deleteMetaKey(db.writer, key);
+          else await writeMeta(db.writer, key, value);
         }
       }),
     );
@@ -455,17 +428,7 @@ export class DuckDbStore implements TimeSeriesStore {
 
   async listMeta(prefix: string): Promise<Array<[string, string]>> {
     const db = this.#assertOpen();
-    const rows = await this.#reads.run(async () =>
-      (
-        await db.reader.runAndReadAll(
-          'SELECT key, value FROM meta WHERE starts_with(key, $prefix) ORDER BY key',
-          {
-            prefix,
-          },
-        )
-      ).getRows(),
-    );
-    return rows.map(([k, v]) => [String(k), String(v)]);
+    return this.#reads.run(() => listMetaPrefix(db.reader, prefix));
   }
 
   async backup(targetPath: string): Promise<StoreBackup> {
@@ -487,10 +450,7 @@ export class DuckDbStore implements TimeSeriesStore {
         const n = await deleteSamplesBefore(db.writer, database, before, own === entries.length);
         // Kept with the delete: after a restart the oldest stored point does not say where raw data became
         // complete (older points may be imported later), and the last() bound must not trust raw data there.
-        await db.writer.run(
-          'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-          { key: `${RAW_SINCE_KEY}${database}`, value: String(rawSince) },
-        );
+        await writeMeta(db.writer, `${RAW_SINCE_KEY}${database}`, String(rawSince));
         return n;
       });
     });

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { EpochMicros, FieldType } from '../../core/point.js';
 import { type CatalogEntry, makeEntry } from './catalog.js';
+import { readMeta, writeMeta } from './meta-sql.js';
 
 /** 2: dead letters have ids (and payload_bytes); migrateV1 upgrades a version 1 file in place. */
 export const SCHEMA_VERSION = '2';
@@ -78,10 +79,7 @@ export async function createSchema(conn: DuckDBConnection): Promise<void> {
   await conn.run('BEGIN');
   try {
     await conn.run(META_DDL);
-    const found = await conn.runAndReadAll('SELECT value FROM meta WHERE key = $key', {
-      key: SCHEMA_VERSION_KEY,
-    });
-    const version = found.getRows()[0]?.[0];
+    const version = await readMeta(conn, SCHEMA_VERSION_KEY);
     // Migrations first: the IF NOT EXISTS DDL below would leave an old table as it is.
     if (version === '1') await migrateV1(conn);
     else if (version !== undefined && version !== SCHEMA_VERSION) {
@@ -91,10 +89,7 @@ export async function createSchema(conn: DuckDBConnection): Promise<void> {
     }
     for (const sql of DDL) await conn.run(sql);
     if (version !== SCHEMA_VERSION) {
-      await conn.run(
-        'INSERT INTO meta VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
-        { key: SCHEMA_VERSION_KEY, value: SCHEMA_VERSION },
-      );
+      await writeMeta(conn, SCHEMA_VERSION_KEY, SCHEMA_VERSION);
     }
     await conn.run('COMMIT');
   } catch (err) {
