@@ -10,8 +10,6 @@ import {
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
 import { validateRetentionCutoff } from '../retention-cutoff.js';
-import { finishGroups, type StateBuckets } from '../rollup/partial.js';
-import { planSegments, type Segment } from '../rollup/plan.js';
 import {
   compareStrings,
   groupSeries,
@@ -72,7 +70,6 @@ import {
   seriesPerDatabaseSql,
 } from './retention-sql.js';
 import { type ProvisionOptions, provisionRoles, type RoleNames } from './roles.js';
-import { addSegmentRows, segmentSql } from './rollup-query.js';
 import { PostgresRollups } from './rollups.js';
 import { type Partitioning, SCHEMA_NAME_PATTERN, type SchemaNames, schemaNames } from './schema.js';
 import { monthOf, timestampLiteral } from './time.js';
@@ -306,35 +303,16 @@ export class PostgresStore implements TimeSeriesStore {
     }
   }
 
-  /**
-   * A float aggregate with rollups: the levels' state and the segments' rows are read in one
-   * REPEATABLE READ transaction, so that a maintenance run committing meanwhile cannot make a bucket be
-   * read twice or not at all. Undefined when raw points serve it whole (the one-statement path is faster).
-   */
+  /** A float aggregate with rollups, in one REPEATABLE READ transaction (see PostgresRollups.read). */
   async #queryRollups(q: SeriesQuery, groups: readonly SelectedGroup[]): Promise<QueryResult | undefined> {
     const open = this.#assertOpen();
     let client: pg.PoolClient | undefined;
     try {
       client = await open.pool.connect();
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const views = await this.#rollups.views(client, q.from, q.to);
-      const segments: Segment[] = views === undefined ? [] : planSegments(q, views);
-      if (segments.every((s) => s.level === undefined)) {
-        await client.query('COMMIT');
-        return undefined;
-      }
-      const states: StateBuckets[] = [];
-      for (const segment of segments) {
-        const sql = segmentSql(this.#schema, q, groups, segment);
-        const result = await client.query<unknown[]>({
-          text: sql.text,
-          values: sql.values,
-          rowMode: 'array',
-        });
-        addSegmentRows(result.rows, states);
-      }
+      const result = await this.#rollups.read(client, q, groups);
       await client.query('COMMIT');
-      return finishGroups(q, groups, states);
+      return result;
     } catch (err) {
       await client?.query('ROLLBACK').catch(() => undefined);
       throw new AppError('STO_READ_FAILED', `query failed: ${describePgError(err)}`, { cause: err });

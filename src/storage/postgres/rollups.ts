@@ -1,15 +1,19 @@
 import type pg from 'pg';
 import type { EpochMicros } from '../../core/point.js';
+import { finishGroups, type StateBuckets } from '../rollup/partial.js';
 import {
   bucketRanges,
   checkRollupLevels,
   closedBefore,
   DirtyBuckets,
   type LevelView,
+  planSegments,
   pruneBefore,
 } from '../rollup/plan.js';
 import { bucketStart } from '../semantics.js';
-import type { RollupLevel, RollupReport } from '../store.js';
+import type { QueryResult, RollupLevel, RollupReport, SeriesQuery } from '../store.js';
+import type { SelectedGroup } from './query-sql.js';
+import { addSegmentRows, segmentSql } from './rollup-query.js';
 import { lateLockKey } from './rollup-schema.js';
 import {
   clearDirty,
@@ -56,6 +60,28 @@ export class PostgresRollups {
 
   get enabled(): boolean {
     return this.#levels.length > 0;
+  }
+
+  /**
+   * A float aggregate answered from rollup segments and raw edges, read in the caller's REPEATABLE READ
+   * transaction (so that a maintenance run committing meanwhile cannot make a bucket be read twice or not at
+   * all). Undefined when no level applies: raw points serve it whole, and one statement does that faster.
+   */
+  async read(
+    c: pg.ClientBase,
+    q: SeriesQuery,
+    groups: readonly SelectedGroup[],
+  ): Promise<QueryResult | undefined> {
+    const views = await this.views(c, q.from, q.to);
+    const segments = views === undefined ? [] : planSegments(q, views);
+    if (segments.every((s) => s.level === undefined)) return undefined;
+    const states: StateBuckets[] = [];
+    for (const segment of segments) {
+      const sql = segmentSql(this.#schema, q, groups, segment);
+      const result = await c.query<unknown[]>({ text: sql.text, values: sql.values, rowMode: 'array' });
+      addSegmentRows(result.rows, states);
+    }
+    return finishGroups(q, groups, states);
   }
 
   /**
