@@ -55,6 +55,10 @@ const QUERIES = [
   'SELECT count(up), first(up), last(up) FROM m GROUP BY time(1h)',
   "SELECT mean(v) FROM m WHERE host !~ /h3/ AND region = 'us' GROUP BY time(1m) fill(none)",
   'SELECT cumulative_sum(sum(v)) FROM m GROUP BY time(30m)',
+  // One series per group in the levels' own buckets, over whole rolled buckets: a level's rows read as
+  // they are (no regrouping).
+  `SELECT mean(v), count(v), sum(v), min(v), max(v), first(v), last(v) FROM m WHERE time >= ${T0}u AND time < ${T0 + 2 * HOUR}u GROUP BY time(1m), *`,
+  `SELECT mean(v), first(v), last(v) FROM m WHERE host = 'h1' AND time >= ${T0}u AND time < ${T0 + 2 * HOUR}u GROUP BY time(10m), * fill(none)`,
 ];
 
 interface Sample {

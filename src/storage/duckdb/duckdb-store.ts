@@ -10,7 +10,6 @@ import {
   checkDeadLetterSelection,
 } from '../memory/dead-letter-semantics.js';
 import { validateRetentionCutoff } from '../retention-cutoff.js';
-import { finishGroups, type StateBuckets } from '../rollup/partial.js';
 import { planSegments } from '../rollup/plan.js';
 import {
   compareStrings,
@@ -43,6 +42,7 @@ import { type Appenders, appendChunks, discardAppenders, openAppenders } from '.
 import { copyDatabase } from './backup.js';
 import { Catalog, type CatalogEntry } from './catalog.js';
 import { deadLetterChunks, keyChunks, sampleChunks, seriesChunks } from './chunks.js';
+import { readNumberColumns } from './columns.js';
 import {
   closedSlicesBefore,
   compactSlice,
@@ -55,14 +55,21 @@ import {
 import { countDeadLettersSql, decodeDeadLetters, listDeadLettersSql } from './dead-letter-sql.js';
 import { allocateDeadLetterIds, deleteDeadLettersById, pruneDeadLetterRows } from './dead-letter-writes.js';
 import { deleteMetaKey, listMetaPrefix, readMeta, writeMeta } from './meta-sql.js';
-import { compileSeriesQuery, decodeSeriesRows, narrowLast, type QueryGroup } from './query-sql.js';
+import {
+  compileSeriesQuery,
+  decodeSeriesRows,
+  narrowLast,
+  numericResult,
+  orderBucketRows,
+  type QueryGroup,
+} from './query-sql.js';
 import {
   databaseStatsOf,
   deleteSamplesBefore,
   SAMPLES_PER_SID_SQL,
   USED_BYTES_SQL,
 } from './retention-sql.js';
-import { addSegmentRows, DuckDbRollups, segmentSql } from './rollups.js';
+import { DuckDbRollups, rollupQuerySql } from './rollups.js';
 import { createSchema, loadState, OVERWRITE_TABLE } from './schema.js';
 import { SerialQueue } from './serial-queue.js';
 import { planWrite, type WritePlan } from './write-plan.js';
@@ -246,19 +253,28 @@ export class DuckDbStore implements TimeSeriesStore {
       q.aggregate !== 'raw' && type === 'float' && this.#rollups.enabled
         ? planSegments(q, this.#rollups.views())
         : [];
-    if (segments.length <= 1 && segments[0]?.level === undefined) {
-      const sql = compileSeriesQuery(q, groups, type);
+    const rolled = segments.length > 1 || segments[0]?.level !== undefined;
+    const compile = (ordered: boolean): string =>
+      rolled ? rollupQuerySql(q, groups, segments, ordered) : compileSeriesQuery(q, groups, type, ordered);
+    if (!numericResult(q, type)) {
+      const sql = compile(true);
       const columns = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql)).getColumns());
       return decodeSeriesRows(columns, q, groups, type);
     }
-    // Rollups serve part of the range: partial states per segment, combined here.
-    const states: StateBuckets[] = [];
-    await this.#reads.run(async () => {
-      for (const segment of segments) {
-        addSegmentRows((await db.reader.runAndReadAll(segmentSql(q, groups, segment))).getColumns(), states);
-      }
-    });
-    return finishGroups(q, groups, states);
+    const read = (sql: string) =>
+      this.#reads.run(async () => {
+        const { columns } = readNumberColumns(await db.reader.run(sql), ['integer', 'double', 'double']);
+        return columns as [Int32Array, Float64Array, Float64Array];
+      });
+    const { interval } = q;
+    if (interval === undefined) return decodeSeriesRows(await read(compile(true)), q, groups, type);
+    // Buckets are read in any order and placed here; past the limit, the first ones in order are wanted.
+    const rows = await read(compile(false));
+    const columns =
+      rows[0].length > q.limit
+        ? await read(compile(true))
+        : orderBucketRows(rows, { ...q, interval }, groups.length);
+    return decodeSeriesRows(columns, q, groups, type);
   }
 
   async maintainRollups(now: EpochMicros): Promise<RollupReport> {

@@ -1,5 +1,6 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { EpochMicros, FieldType, FieldValue } from '../../core/point.js';
+import { bucketStart } from '../semantics.js';
 import type { QueryResult, SeriesData, SeriesQuery } from '../store.js';
 import type { CatalogEntry } from './catalog.js';
 
@@ -58,9 +59,16 @@ export function bucketSql(t: string, interval: number, offset: number): string {
 /**
  * `groups` are in the order results must come out; a group's position is `ord`. `merged`: some group
  * holds more than one series, so points of different series can share a time and first/last must break
- * the tie toward the larger value (as the InfluxQL executor does).
+ * the tie toward the larger value (as the InfluxQL executor does). Bucketed aggregates come out in (ord,
+ * t) order only when `ordered`: sorting a million groups in SQL costs more than placing them in JS
+ * (orderBucketRows).
  */
-export function compileSeriesQuery(q: SeriesQuery, groups: readonly QueryGroup[], type: FieldType): string {
+export function compileSeriesQuery(
+  q: SeriesQuery,
+  groups: readonly QueryGroup[],
+  type: FieldType,
+  ordered = true,
+): string {
   const { sel, sidRange } = selectedValues(groups);
   const merged = groups.some((g) => g.members.length > 1);
   const where = [
@@ -81,7 +89,7 @@ export function compileSeriesQuery(q: SeriesQuery, groups: readonly QueryGroup[]
   const value = aggregateValue(q, valueColumn, merged);
   if (q.interval !== undefined) {
     const bucket = `${bucketSql(epoch('samples.ts'), q.interval, q.offset ?? 0)}::DOUBLE`;
-    return `${select(bucket, value)} GROUP BY ord, t ORDER BY ord, t ${limit}`;
+    return `${select(bucket, value)} GROUP BY ord, t${ordered ? ' ORDER BY ord, t' : ''} ${limit}`;
   }
   return `${select(selectedTime(q), value)} GROUP BY ord ORDER BY ord ${limit}`;
 }
@@ -156,9 +164,81 @@ export function narrowLast(
   return least > q.from ? { ...q, from: least } : q;
 }
 
-/** Rows are (ord, t, val) ordered by ord then t, at most limit + 1 of them. */
+/**
+ * Rows of a bucketed aggregate read in any order (ord INTEGER, t DOUBLE, val DOUBLE), put in (ord, t)
+ * order: each row goes to its slot in a table of groups × buckets of the range, which is then walked. When
+ * that table would be much larger than the rows (a long range of tiny buckets, sparsely filled), a sort.
+ */
+export function orderBucketRows(
+  columns: [Int32Array, Float64Array, Float64Array],
+  q: SeriesQuery & { readonly interval: number },
+  groupCount: number,
+): [Int32Array, Float64Array, Float64Array] {
+  const [ords, times, values] = columns;
+  const n = ords.length;
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) {
+    const a = ords[i - 1] as number;
+    const b = ords[i] as number;
+    sorted = a < b || (a === b && (times[i - 1] as number) < (times[i] as number));
+  }
+  if (sorted) return columns;
+  const first = bucketStart(q.from, q.interval, q.offset ?? 0);
+  const buckets = Math.floor((q.to - 1 - first) / q.interval) + 1;
+  const order =
+    groupCount * buckets <= Math.max(4 * n, 1 << 20)
+      ? placeInSlots(ords, times, groupCount, buckets, first, q.interval)
+      : undefined;
+  const sortedOrder =
+    order ??
+    Int32Array.from({ length: n }, (_, i) => i).sort(
+      (a, b) => (ords[a] as number) - (ords[b] as number) || (times[a] as number) - (times[b] as number),
+    );
+  const o = new Int32Array(n);
+  const t = new Float64Array(n);
+  const v = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    const i = sortedOrder[k] as number;
+    o[k] = ords[i] as number;
+    t[k] = times[i] as number;
+    v[k] = values[i] as number;
+  }
+  return [o, t, v];
+}
+
+/** Row indexes in (ord, bucket) order by slot, or undefined when a time is not a bucket start of the range. */
+function placeInSlots(
+  ords: Int32Array,
+  times: Float64Array,
+  groupCount: number,
+  buckets: number,
+  first: number,
+  interval: number,
+): Int32Array | undefined {
+  const slots = new Int32Array(groupCount * buckets).fill(-1);
+  for (let i = 0; i < ords.length; i++) {
+    const k = ((times[i] as number) - first) / interval;
+    const ord = ords[i] as number;
+    if (!Number.isInteger(k) || k < 0 || k >= buckets || ord < 0 || ord >= groupCount) return undefined;
+    slots[ord * buckets + k] = i;
+  }
+  const order = new Int32Array(ords.length);
+  let at = 0;
+  for (let s = 0; s < slots.length; s++) if ((slots[s] as number) >= 0) order[at++] = slots[s] as number;
+  return at === ords.length ? order : undefined;
+}
+
+/** Whether a query's `val` column is DOUBLE (read with readNumberColumns), not VARCHAR. */
+export function numericResult(q: SeriesQuery, type: FieldType): boolean {
+  return type !== 'string' || q.aggregate === 'count';
+}
+
+/**
+ * Rows are (ord, t, val) ordered by ord then t, at most limit + 1 of them: typed arrays (numericResult) or
+ * DuckDB values.
+ */
 export function decodeSeriesRows(
-  columns: readonly (readonly DuckDBValue[])[],
+  columns: readonly ArrayLike<DuckDBValue>[],
   q: SeriesQuery,
   groups: readonly QueryGroup[],
   type: FieldType,

@@ -1,6 +1,5 @@
-import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import type { EpochMicros, FieldValue } from '../../core/point.js';
-import { type PartialState, StateBuckets } from '../rollup/partial.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { EpochMicros } from '../../core/point.js';
 import {
   bucketRanges,
   checkRollupLevels,
@@ -250,10 +249,9 @@ function needs(aggregate: SeriesQuery['aggregate']): {
 
 /**
  * One segment's partial states per (ord, bucket of the query): from raw samples or from a level's table.
- * Columns: ord, bucket, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time.
+ * Columns: ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time.
  */
-export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segment: Segment): string {
-  const { sel, sidRange } = selectedValues(groups);
+function segmentSelect(q: SeriesQuery, segment: Segment, sidRange: string): string {
   const need = needs(q.aggregate);
   const bucket = (t: string): string =>
     q.interval === undefined ? `${q.from}` : bucketSql(t, q.interval, q.offset ?? 0);
@@ -271,12 +269,31 @@ export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segmen
       pick(need.last, 'arg_max(v, (us, v))'),
       pick(need.last, 'max(us)'),
     ];
-    return `WITH ${sel}
-      SELECT ord, ${bucket('us')}::DOUBLE AS b, ${cols.join(', ')}
+    return `SELECT ord, ${bucket('us')} AS b, ${cols.join(', ')}
       FROM (SELECT sel.ord, epoch_us(samples.ts) AS us, samples.v FROM samples JOIN sel ON samples.sid = sel.sid
             WHERE samples.sid ${sidRange} AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
               AND samples.ts < make_timestamp(${segment.to}::BIGINT))
       GROUP BY ord, b`;
+  }
+  const t = table(segment.level);
+  const where = `${t}.sid ${sidRange} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}`;
+  if (q.interval === segment.level && (q.offset ?? 0) === 0) {
+    // The level's buckets are the query's: its rows are the states, no regrouping (the outer query merges
+    // the rows of series that share a group).
+    const cols = [
+      'n',
+      pick(need.total, 'total'),
+      pick(need.lo, 'lo'),
+      pick(need.lo, 'lo_time'),
+      pick(need.hi, 'hi'),
+      pick(need.hi, 'hi_time'),
+      pick(need.first, 'first'),
+      pick(need.first, 'first_time'),
+      pick(need.last, 'last'),
+      pick(need.last, 'last_time'),
+    ];
+    return `SELECT sel.ord, ${t}.bucket AS b, ${cols.join(', ')}
+      FROM ${t} JOIN sel ON ${t}.sid = sel.sid WHERE ${where}`;
   }
   const cols = [
     'sum(n)',
@@ -290,51 +307,76 @@ export function segmentSql(q: SeriesQuery, groups: readonly QueryGroup[], segmen
     pick(need.last, 'arg_max(last, (last_time, last))'),
     pick(need.last, 'max(last_time)'),
   ];
-  const t = table(segment.level);
-  return `WITH ${sel}
-    SELECT sel.ord, ${bucket(`${t}.bucket`)}::DOUBLE AS b, ${cols.join(', ')}
-    FROM ${t} JOIN sel ON ${t}.sid = sel.sid
-    WHERE ${t}.sid ${sidRange} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}
+  return `SELECT sel.ord, ${bucket(`${t}.bucket`)} AS b, ${cols.join(', ')}
+    FROM ${t} JOIN sel ON ${t}.sid = sel.sid WHERE ${where}
     GROUP BY sel.ord, b`;
 }
 
-/** Adds one segment's rows (segmentSql's columns) to the states per ord. */
-export function addSegmentRows(columns: readonly (readonly DuckDBValue[])[], states: StateBuckets[]): void {
-  const [
-    ord = [],
-    b = [],
-    n = [],
-    total = [],
-    lo = [],
-    loTime = [],
-    hi = [],
-    hiTime = [],
-    first = [],
-    firstTime = [],
-    last = [],
-    lastTime = [],
-  ] = columns;
-  const num = (v: DuckDBValue | undefined): number =>
-    v === null || v === undefined ? Number.NaN : Number(v);
-  for (let r = 0; r < ord.length; r++) {
-    const state: PartialState = {
-      count: num(n[r]),
-      sum: num(total[r]),
-      min: num(lo[r]),
-      minTime: num(loTime[r]),
-      max: num(hi[r]),
-      maxTime: num(hiTime[r]),
-      first: num(first[r]) as FieldValue,
-      firstTime: num(firstTime[r]),
-      last: num(last[r]) as FieldValue,
-      lastTime: num(lastTime[r]),
-    };
-    const o = Number(ord[r]);
-    let s = states[o];
-    if (s === undefined) {
-      s = new StateBuckets();
-      states[o] = s;
-    }
-    s.add(num(b[r]), state);
+/** An aggregate finished from one rollup row (a level whose buckets are the query's, one series per group). */
+const ROW_FINISH: Readonly<Record<Exclude<SeriesQuery['aggregate'], 'raw'>, string>> = {
+  count: 'n',
+  sum: 'total',
+  mean: 'total / n',
+  min: 'lo',
+  max: 'hi',
+  first: 'first',
+  last: 'last',
+};
+
+/**
+ * A bucketed aggregate over segments read from rollups and raw samples, as one statement: each segment's
+ * partial states (segmentSelect), merged per (ord, bucket) by the rules of PartialState's mergeState and
+ * finished by those of finishState. Columns (ord INTEGER, t DOUBLE, val DOUBLE), at most limit + 1 rows,
+ * ordered by ord and t when `ordered` (otherwise in any order: see orderBucketRows): compileSeriesQuery's
+ * shape, decoded by decodeSeriesRows. A whole range held by one level whose buckets are the query's, with
+ * one series per group, is the level's rows as they are (the common dashboard case: no regrouping).
+ */
+export function rollupQuerySql(
+  q: SeriesQuery,
+  groups: readonly QueryGroup[],
+  segments: readonly Segment[],
+  ordered: boolean,
+): string {
+  if (q.aggregate === 'raw') throw new Error('raw reads have no partial states');
+  const { sel, sidRange } = selectedValues(groups);
+  const order = ordered ? ' ORDER BY ord, t' : '';
+  const only = segments.length === 1 ? segments[0] : undefined;
+  if (
+    only?.level !== undefined &&
+    only.level === q.interval &&
+    (q.offset ?? 0) === 0 &&
+    groups.every((g) => g.members.length === 1)
+  ) {
+    const t = table(only.level);
+    return `WITH ${sel}
+      SELECT sel.ord AS ord, ${t}.bucket::DOUBLE AS t, (${ROW_FINISH[q.aggregate]})::DOUBLE AS val
+      FROM ${t} JOIN sel ON ${t}.sid = sel.sid
+      WHERE ${t}.sid ${sidRange} AND ${t}.bucket >= ${only.from} AND ${t}.bucket < ${only.to}${order}
+      LIMIT ${q.limit + 1}`;
   }
+  const parts = segments.map((s) => segmentSelect(q, s, sidRange)).join('\n    UNION ALL\n    ');
+  const bucketed = q.interval !== undefined;
+  const [value, time] = ((): [string, string] => {
+    switch (q.aggregate) {
+      case 'count':
+        return ['sum(n)', 'b'];
+      case 'sum':
+        return ['sum(total)', 'b'];
+      case 'mean':
+        return ['sum(total) / sum(n)', 'b'];
+      case 'min':
+        return ['min(lo)', 'arg_min(lo_time, (lo, lo_time))'];
+      case 'max':
+        return ['max(hi)', 'arg_min(hi_time, (-hi, hi_time))'];
+      case 'first':
+        return ['arg_min(first, (first_time, -first))', 'min(first_time)'];
+      case 'last':
+        return ['arg_max(last, (last_time, last))', 'max(last_time)'];
+    }
+  })();
+  return `WITH ${sel},
+    parts(ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time) AS (
+    ${parts})
+    SELECT ord, (${bucketed ? 'b' : time})::DOUBLE AS t, (${value})::DOUBLE AS val
+    FROM parts GROUP BY ord, b${order} LIMIT ${q.limit + 1}`;
 }
