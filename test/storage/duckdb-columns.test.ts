@@ -14,7 +14,7 @@ describe('readNumberColumns', () => {
   it('reads every chunk of a large result, NULL doubles as NaN', async () => {
     const conn = await instance.connect();
     const result = await conn.run(
-      `SELECT i::INTEGER AS ord, CASE WHEN i % 7 = 3 THEN NULL ELSE i * 0.5::DOUBLE END AS v, NULL AS unused
+      `SELECT i::INTEGER AS ord, CASE WHEN i % 7 = 3 THEN NULL ELSE i * 0.5::DOUBLE END AS v, NULL::DOUBLE AS unused
        FROM range(10000) t(i) ORDER BY i`,
     );
     const { rows, columns } = readNumberColumns(result, ['integer', 'double', 'double']);

@@ -22,11 +22,6 @@ const TYPE_OF: Readonly<Record<NumberKind, DuckDBTypeId>> = {
   integer: DuckDBTypeId.INTEGER,
 };
 
-/** A column of only NULLs (a partial state a query does not need) is typed INTEGER by DuckDB: NaN too. */
-function isNullColumn(result: DuckDBMaterializedResult, i: number): boolean {
-  return result.columnTypeId(i) === DuckDBTypeId.SQLNULL;
-}
-
 /**
  * Every row of `result`, column i read as `kinds[i]`. Throws when a column's type is not the one asked
  * for (a SQL bug, not a data condition), or an integer column holds NULL.
@@ -37,9 +32,8 @@ export function readNumberColumns(
 ): NumberColumns {
   if (result.columnCount !== kinds.length)
     throw new Error(`expected ${kinds.length} result columns, got ${result.columnCount}`);
-  const nullColumn = kinds.map((_, i) => isNullColumn(result, i));
   kinds.forEach((kind, i) => {
-    if (!nullColumn[i] && result.columnTypeId(i) !== TYPE_OF[kind])
+    if (result.columnTypeId(i) !== TYPE_OF[kind])
       throw new Error(
         `result column ${i} (${result.columnName(i)}) is ${DuckDBTypeId[result.columnTypeId(i)]}, expected ${kind}`,
       );
@@ -52,11 +46,6 @@ export function readNumberColumns(
     const n = chunk.rowCount;
     for (let i = 0; i < kinds.length; i++) {
       const out = columns[i] as Float64Array | Int32Array;
-      if (nullColumn[i]) {
-        if (out instanceof Int32Array) throw new Error(`result column ${i} holds NULL`);
-        out.fill(Number.NaN, at, at + n);
-        continue;
-      }
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, i);
       const bytes = duckdb.vector_get_data(vector, n * out.BYTES_PER_ELEMENT);
       const data =
