@@ -51,6 +51,15 @@ describe('DuckDbStore', () => {
     return store;
   };
 
+  /** The same points in a store without rollups, kept in memory: the raw answer to compare with. */
+  const startPlain = async (points: readonly Point[]): Promise<DuckDbStore> => {
+    const store = new DuckDbStore({ path: ':memory:' });
+    await store.start();
+    open.push(store);
+    await store.write(points);
+    return store;
+  };
+
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sensorhub-duckdb-'));
     path = join(dir, 'nested', 'dir', 'store.duckdb');
@@ -152,6 +161,68 @@ describe('DuckDbStore', () => {
     expect(await second.compact(T0 + 5 * HOUR)).toBe(0);
     expect(second.stats()).toEqual({ series: 4, samples: 4 * 60 * 3 + 1000, deadLetters: 1 });
     expect(await second.countDeadLetters({})).toBe(1);
+  });
+
+  it('clusters whole rolled-up days of a level in series order, once, without changing a value', async () => {
+    const DAY = 24 * HOUR;
+    const day = Math.floor(T0 / DAY) * DAY;
+    const levels = [{ interval: 60 * SECOND, keep: 1000 * DAY }];
+    const hosts = ['a', 'b', 'c'];
+    const points: Point[] = [];
+    // Two whole days of one point a minute per host: both days end before the level's watermark.
+    for (let i = 0; i < 2 * 24 * 60; i++) {
+      for (const host of hosts)
+        points.push(point({ usage: ((i * 7) % 50) + host.charCodeAt(0) }, day + i * 60 * SECOND, { host }));
+    }
+    const now = day + 2 * DAY + 2 * HOUR;
+    const first = await startStore({ rollups: levels });
+    await first.write(points);
+    await first.maintainRollups(now);
+    const bucketed = query({ from: day, to: day + 2 * DAY, aggregate: 'mean', interval: 60 * SECOND });
+    const raw = await (await startPlain(points)).query(bucketed);
+    const before = await first.query(bucketed);
+    expect(before).toEqual(raw);
+    // 48 hours of samples (24 per call) and both days of the level.
+    let rewritten = 0;
+    for (let n = await first.compact(now); n > 0; n = await first.compact(now)) rewritten += n;
+    expect(rewritten).toBe(48 + 2);
+    expect(await first.query(bucketed)).toEqual(raw);
+    // Late writes into the first day: its re-rolled buckets are appended, then the day is clustered again.
+    const late = points
+      .filter((p) => p.time < day + 400 * 60 * SECOND)
+      .map((p) => ({ ...p, fields: { usage: (p.fields.usage as number) + 0.5 } }));
+    await first.write(late);
+    await first.maintainRollups(now);
+    expect(await first.compact(now)).toBe(1);
+    const rawAfter = await (await startPlain([...points, ...late])).query(bucketed);
+    expect(await first.query(bucketed)).toEqual(rawAfter);
+    await first.stop();
+    // In the file: each day's rollup rows are in (sid, bucket) order, every row kept.
+    const instance = await DuckDBInstance.create(path);
+    const conn = await instance.connect();
+    const rows = (
+      await conn.runAndReadAll('SELECT sid::INTEGER, bucket::DOUBLE FROM rollup_60000000 ORDER BY rowid')
+    ).getRows() as Array<[number, number]>;
+    conn.closeSync();
+    instance.closeSync();
+    expect(rows).toHaveLength(2 * 24 * 60 * hosts.length);
+    // Each day is one contiguous run of rows (wherever it is), sorted by (sid, bucket).
+    const dayOf = (b: number) => Math.floor(b / DAY);
+    const runs: number[] = [];
+    for (let i = 0; i < rows.length; i++) {
+      const [sb, bb] = rows[i] as [number, number];
+      const previous = rows[i - 1];
+      if (previous === undefined || dayOf(previous[1]) !== dayOf(bb)) {
+        runs.push(dayOf(bb));
+        continue;
+      }
+      const [sa, ba] = previous;
+      expect(sa < sb || (sa === sb && ba < bb)).toBe(true);
+    }
+    expect(runs.sort()).toEqual([dayOf(day), dayOf(day) + 1]);
+    const second = await startStore({ rollups: levels });
+    expect(await second.compact(now)).toBe(0);
+    expect(await second.query(bucketed)).toEqual(rawAfter);
   });
 
   it('rolls a failed batch back completely: samples, deletes, catalog and counters', async () => {

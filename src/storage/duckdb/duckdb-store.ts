@@ -321,6 +321,13 @@ export class DuckDbStore implements TimeSeriesStore {
       this.#compactedBefore = end;
       done++;
     }
+    if (this.#closing) return done;
+    done += await this.#rollups.cluster(
+      db.writer,
+      (body) => this.#writes.run(body),
+      (body) => this.#writes.run(() => this.#transaction('cluster rollups', noPreparation, body)),
+      () => this.#closing,
+    );
     if (this.#closing || capped) return done;
     if (this.#compactedBefore === undefined || this.#compactedBefore < until) {
       await this.#writes.run(() =>

@@ -11,6 +11,7 @@ import {
 } from '../rollup/plan.js';
 import { bucketStart } from '../semantics.js';
 import type { RollupLevel, RollupReport, SeriesQuery } from '../store.js';
+import { deleteMetaKey, readMeta, writeMeta } from './meta-sql.js';
 import { bucketSql, type QueryGroup, selectedValues } from './query-sql.js';
 
 /**
@@ -38,7 +39,26 @@ interface Level extends LevelView {
   watermark: EpochMicros | undefined;
   prunedBefore: EpochMicros;
   readonly dirty: DirtyBuckets;
+  /** Spans ending at or before this are clustered (see cluster); undefined before the first. */
+  clusteredBefore: EpochMicros | undefined;
+  /** Rows re-rolled into clustered spans since they were clustered, per span start (memory only). */
+  readonly lateRows: Map<EpochMicros, number>;
 }
+
+/** Meta key prefix of a level's clustering watermark (µs), per level interval (µs). */
+const CLUSTERED_KEY = 'storage.duckdb.rollup_clustered:';
+/**
+ * Buckets per clustered span: a day of a 1-minute level (1,000 series make 1.44 million rows: a dozen row
+ * groups of ~85 series each), 60 days of a 1-hour level.
+ */
+const CLUSTER_BUCKETS = 1440;
+/**
+ * Re-rolled rows (late writes, a backfill) appended to one clustered span that make it worth rewriting
+ * again. Counted in memory: after a restart, such rows stay where they are, which costs pruning only.
+ */
+const LATE_ROWS_TO_RECLUSTER = 1_000;
+/** Spans clustered per call, so that a first run over years of rollups does not hold the job for long. */
+const MAX_SPANS_PER_CALL = 8;
 
 /** The state of the rollup tables, mirrored in memory for query planning and for the write path. */
 export class DuckDbRollups {
@@ -53,6 +73,8 @@ export class DuckDbRollups {
       watermark: undefined,
       prunedBefore: Number.NEGATIVE_INFINITY,
       dirty: new DirtyBuckets(),
+      clusteredBefore: undefined,
+      lateRows: new Map(),
     }));
   }
 
@@ -82,12 +104,17 @@ export class DuckDbRollups {
         await conn.run(`DROP TABLE IF EXISTS ${table(i)}`);
         await conn.run(`DELETE FROM rollup_levels WHERE interval = ${i}`);
         await conn.run(`DELETE FROM rollup_dirty WHERE interval = ${i}`);
+        await deleteMetaKey(conn, `${CLUSTERED_KEY}${i}`);
         continue;
       }
       level.watermark = watermark === null ? undefined : Number(watermark);
       level.prunedBefore = prunedBefore === null ? Number.NEGATIVE_INFINITY : Number(prunedBefore);
     }
-    for (const l of this.#levels) await conn.run(rollupDdl(l.interval));
+    for (const l of this.#levels) {
+      await conn.run(rollupDdl(l.interval));
+      const clustered = await readMeta(conn, `${CLUSTERED_KEY}${l.interval}`);
+      l.clusteredBefore = clustered === undefined ? undefined : Number(clustered);
+    }
     const dirty = (await conn.runAndReadAll('SELECT interval, bucket FROM rollup_dirty')).getRows();
     for (const [interval, bucket] of dirty) {
       this.#levels.find((l) => l.interval === Number(interval))?.dirty.add(Number(bucket));
@@ -136,7 +163,7 @@ export class DuckDbRollups {
       const span = SLICE_BUCKETS * i;
       let rolled = 0;
       /** Replaces the level's buckets in [from, to) with those of the samples there; in a transaction. */
-      const roll = async (from: number, to: number): Promise<void> => {
+      const roll = async (from: number, to: number): Promise<number> => {
         await conn.run(`DELETE FROM ${t} WHERE bucket >= ${from} AND bucket < ${to}`);
         const inserted = await conn.run(
           `INSERT INTO ${t}
@@ -148,19 +175,26 @@ export class DuckDbRollups {
            GROUP BY sid, b`,
         );
         rolled += inserted.rowsChanged;
+        return inserted.rowsChanged;
       };
       // Dirty buckets first, a slice per transaction, each clearing its own marks.
       for (const [a, b] of bucketRanges(l.dirty.all(), i)) {
         for (let at = a; at < b; at += span) {
           const to = Math.min(b, at + span);
           const marks = l.dirty.within(at, to, Number.POSITIVE_INFINITY);
+          let rows = 0;
           await transaction(async () => {
-            await roll(at, to);
+            rows = await roll(at, to);
             await conn.run(
               `DELETE FROM rollup_dirty WHERE interval = ${i} AND bucket >= ${at} AND bucket < ${to}`,
             );
           });
           l.dirty.delete(marks);
+          if (l.clusteredBefore !== undefined && at < l.clusteredBefore) {
+            // Its rows were appended, unclustered: counted toward the span the slice starts in.
+            const span = bucketStart(at, CLUSTER_BUCKETS * i);
+            l.lateRows.set(span, (l.lateRows.get(span) ?? 0) + rows);
+          }
         }
       }
       // Then forward from the watermark to `until`, a transaction per slice that holds samples (a first run
@@ -210,6 +244,67 @@ export class DuckDbRollups {
     return { levels: report };
   }
 
+  /**
+   * Rewrites each level's rows of whole spans (CLUSTER_BUCKETS buckets) that are rolled up in (sid, bucket)
+   * order, a transaction per span that also moves the level's clustering watermark: the rows of a level
+   * are written bucket after bucket, every series in every row group, and a one-series read scanned them
+   * all; clustered, DuckDB skips the other series' row groups by their zone maps. As samples' compaction
+   * (compaction.ts), purely physical: the same rows before and after (counted), and a re-roll of a dirty
+   * bucket later only appends a few unclustered rows. Returns how many spans it rewrote.
+   */
+  async cluster(
+    conn: DuckDBConnection,
+    queued: <T>(body: () => Promise<T>) => Promise<T>,
+    transaction: (body: () => Promise<void>) => Promise<void>,
+    closing: () => boolean,
+  ): Promise<number> {
+    let done = 0;
+    for (const l of this.#levels) {
+      if (l.watermark === undefined) continue;
+      const span = CLUSTER_BUCKETS * l.interval;
+      const until = bucketStart(l.watermark, span);
+      const t = table(l.interval);
+      const again = [...l.lateRows]
+        .filter(([start, rows]) => rows >= LATE_ROWS_TO_RECLUSTER && start < (l.clusteredBefore ?? start))
+        .map(([start]) => start)
+        .sort((a, b) => a - b);
+      for (const start of again) {
+        if (closing()) return done;
+        await transaction(() => clusterSpan(conn, t, start, start + span));
+        l.lateRows.delete(start);
+        done++;
+      }
+      if (l.clusteredBefore !== undefined && l.clusteredBefore >= until) continue;
+      const lower = l.clusteredBefore === undefined ? '' : `bucket >= ${l.clusteredBefore} AND `;
+      const starts = (
+        await queued(() =>
+          conn.runAndReadAll(
+            `SELECT DISTINCT (bucket // ${span} * ${span})::DOUBLE AS s FROM ${t}
+           WHERE ${lower}bucket < ${until} ORDER BY s`,
+          ),
+        )
+      )
+        .getRows()
+        .map(([v]) => Number(v));
+      for (const start of starts.slice(0, MAX_SPANS_PER_CALL)) {
+        if (closing()) return done;
+        const end = start + span;
+        await transaction(async () => {
+          await clusterSpan(conn, t, start, end);
+          await writeMeta(conn, `${CLUSTERED_KEY}${l.interval}`, String(end));
+        });
+        l.clusteredBefore = end;
+        done++;
+      }
+      if (starts.length <= MAX_SPANS_PER_CALL && (l.clusteredBefore ?? Number.NEGATIVE_INFINITY) < until) {
+        // Nothing left to rewrite before `until` (spans without rows included): start there next time.
+        await transaction(() => writeMeta(conn, `${CLUSTERED_KEY}${l.interval}`, String(until)));
+        l.clusteredBefore = until;
+      }
+    }
+    return done;
+  }
+
   async #saveLevel(
     conn: DuckDBConnection,
     interval: number,
@@ -228,6 +323,19 @@ export class DuckDbRollups {
     for (const l of this.#levels) if (l.watermark !== undefined) least = Math.min(least, l.watermark);
     this.#lateBefore = Number.isFinite(least) ? least : Number.NEGATIVE_INFINITY;
   }
+}
+
+/** Inside a transaction: rewrites a level table's rows in [from, to) in (sid, bucket) order, counted. */
+async function clusterSpan(conn: DuckDBConnection, t: string, from: number, to: number): Promise<void> {
+  const range = `bucket >= ${from} AND bucket < ${to}`;
+  await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_scratch AS SELECT * FROM ${t} WHERE ${range}`);
+  const deleted = await conn.run(`DELETE FROM ${t} WHERE ${range}`);
+  const inserted = await conn.run(`INSERT INTO ${t} SELECT * FROM rollup_scratch ORDER BY sid, bucket`);
+  await conn.run('DROP TABLE rollup_scratch');
+  if (deleted.rowsChanged !== inserted.rowsChanged)
+    throw new Error(
+      `clustering ${t} [${from}, ${to}) moved ${inserted.rowsChanged} of ${deleted.rowsChanged} rows`,
+    );
 }
 
 /** Which PartialState columns an aggregate needs; the others are read as NULL. */
