@@ -7,17 +7,21 @@
  * - `last()` per series for every series.
  *
  * BENCH_POINTS (default 2,000,000; the issue's figure is 10,000,000) points spread over 24 h. sensorhub runs
- * twice, with rollups (the default 1m and 1h levels, waited for until the rollup job has rolled the data
- * up) and without (`storage.rollups: []`: aggregates pushed down to DuckDB over raw points), both waited for
- * until they have compacted the closed hours into series order. Each query
- * runs once to warm up, then BENCH_RUNS (default 5) times; the table shows the p50 per target and the ratios
- * (InfluxDB time / sensorhub time: above 1 means sensorhub is faster), then bytes per stored point from each
- * data directory. Prints one JSON line last.
+ * three times: on DuckDB with rollups (the default 1m and 1h levels, waited for until the rollup job has
+ * rolled the data up and clustered it), on DuckDB without (`storage.rollups: []`: aggregates pushed down
+ * over raw points), both waited for until they have compacted the closed hours into series order, and on
+ * PostgreSQL (Debian's, started on a free port; BENCH_POSTGRES=0 or no PostgreSQL skips it) with rollups.
+ * Each query warms up (up to 10 runs or 3 s: a server that has been up a while has its code compiled), then
+ * runs BENCH_RUNS (default 9) times; the table shows the p50 per target and the ratios (InfluxDB time /
+ * sensorhub time: above 1 means sensorhub is faster), then bytes per stored point: each data directory
+ * (DuckDB, InfluxDB), and PostgreSQL's database size less that of the empty database. Prints one JSON
+ * line last.
  */
 import { randomBytes } from 'node:crypto';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresUnavailable, startPostgres } from '../test/helpers/postgres.js';
 import { startInfluxDb } from './lib/influxd.js';
 import { roundNumbers } from './lib/report.js';
 import { startSensorhub } from './lib/servers.js';
@@ -115,6 +119,34 @@ async function waitForRollups(rolled: Target, all: readonly Target[]): Promise<v
   ]);
 }
 
+/** PostgreSQL's size of the database at `url`, in bytes. */
+async function databaseBytes(
+  pg: Awaited<ReturnType<typeof startPostgres>> | undefined,
+  url: string,
+): Promise<number> {
+  if (pg === undefined) return 0;
+  const [row] = await pg.sql<{ bytes: string }>(
+    'SELECT pg_database_size(current_database())::TEXT AS bytes',
+    [],
+    url,
+  );
+  return Number(row?.bytes ?? 0);
+}
+
+/** Runs `f` with these environment variables set (startSensorhub passes its environment on). */
+async function withEnv<T>(vars: Record<string, string>, f: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return await f();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
 async function configFile(name: string, body: string): Promise<string> {
   const file = join(tmpdir(), `sensorhub-bench-query-${name}-${process.pid}.yaml`);
   await writeFile(file, body);
@@ -124,7 +156,8 @@ async function configFile(name: string, body: string): Promise<string> {
 async function main(): Promise<number> {
   const seriesCount = Number(process.env.BENCH_SERIES ?? 1000);
   const points = Number(process.env.BENCH_POINTS ?? 2_000_000);
-  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  const runs = Number(process.env.BENCH_RUNS ?? 9);
+  const skipPostgres = process.env.BENCH_POSTGRES === '0' ? 'BENCH_POSTGRES=0' : postgresUnavailable();
   const perSeries = Math.floor(points / seriesCount);
   const step = DAY / perSeries;
 
@@ -143,12 +176,29 @@ async function main(): Promise<number> {
     `${queryConfig}storage:\n  retention:\n    default: INF\n  rollups: []\n`,
   );
   const raw = await startSensorhub(password, undefined);
+  process.env.SENSORHUB_CONFIG = await configFile(
+    'postgres',
+    `${queryConfig}storage:\n  retention:\n    default: INF\n`,
+  );
+  const pg = skipPostgres === undefined ? await startPostgres() : undefined;
+  const pgUrl = await pg?.createDatabase();
+  const pgEmptyBytes = pgUrl === undefined ? 0 : await databaseBytes(pg, pgUrl);
+  const onPg =
+    pg === undefined || pgUrl === undefined
+      ? undefined
+      : await withEnv({ SENSORHUB_STORAGE_URL: pgUrl, SENSORHUB_STORAGE_PASSWORD: pg.password }, () =>
+          startSensorhub(password, undefined),
+        );
+  if (skipPostgres !== undefined) progress(`PostgreSQL skipped: ${skipPostgres}`);
   const influx = await startInfluxDb();
   try {
     const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
     const targets: Target[] = [
       { name: 'sensorhub', url: `http://127.0.0.1:${sh.httpPort}`, headers: auth },
       { name: 'sensorhubRaw', url: `http://127.0.0.1:${raw.httpPort}`, headers: auth },
+      ...(onPg === undefined
+        ? []
+        : [{ name: 'sensorhubPg', url: `http://127.0.0.1:${onPg.httpPort}`, headers: auth }]),
       { name: 'influxdb', url: influx.url, headers: {} },
     ];
     const created = await fetch(`${influx.url}/query?q=${encodeURIComponent(`CREATE DATABASE ${DB}`)}`, {
@@ -179,6 +229,9 @@ async function main(): Promise<number> {
     await Promise.all(pending);
     progress(`written in ${((performance.now() - writeStart) / 1000).toFixed(1)} s; waiting for the rollups`);
     await waitForRollups(targets[0] as Target, targets.slice(0, 2));
+    const pgTarget = targets.find((t) => t.name === 'sensorhubPg');
+    if (pgTarget !== undefined)
+      await waitForCounter(pgTarget, 'sensorhub_rollup_buckets_total', 'interval="60"');
 
     const range = `time >= ${T0}s AND time < ${T0 + DAY}s`;
     const queries: Array<[string, string]> = [
@@ -196,17 +249,21 @@ async function main(): Promise<number> {
       query: string;
       sensorhubMs: number;
       sensorhubRawMs: number;
+      sensorhubPostgresMs: number | null;
       influxdbMs: number;
       ratio: number;
       ratioRaw: number;
+      ratioPostgres: number | null;
       series: number;
       values: number;
     }> = [];
     for (const [label, q] of queries) {
-      const times: Record<string, number[]> = { sensorhub: [], sensorhubRaw: [], influxdb: [] };
+      const times: Record<string, number[]> = {};
       let shape = { series: 0, values: 0 };
       for (const t of targets) {
-        await query(t, q);
+        const warmStart = performance.now();
+        for (let w = 0; w < 10 && (w === 0 || performance.now() - warmStart < 3000); w++) await query(t, q);
+        times[t.name] = [];
         for (let r = 0; r < runs; r++) {
           const res = await query(t, q);
           (times[t.name] as number[]).push(res.ms);
@@ -216,18 +273,21 @@ async function main(): Promise<number> {
       const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
       const s = p50(times.sensorhub as number[]);
       const r = p50(times.sensorhubRaw as number[]);
+      const g = times.sensorhubPg === undefined ? null : p50(times.sensorhubPg);
       const i = p50(times.influxdb as number[]);
       rows.push({
         query: label,
         sensorhubMs: s,
         sensorhubRawMs: r,
+        sensorhubPostgresMs: g,
         influxdbMs: i,
         ratio: i / s,
         ratioRaw: i / r,
+        ratioPostgres: g === null ? null : i / g,
         ...shape,
       });
       progress(
-        `${label}: sensorhub ${s.toFixed(1)} ms (no rollups ${r.toFixed(1)} ms), influxdb ${i.toFixed(1)} ms`,
+        `${label}: sensorhub ${s.toFixed(1)} ms (no rollups ${r.toFixed(1)} ms, PostgreSQL ${g?.toFixed(1) ?? '-'} ms), influxdb ${i.toFixed(1)} ms`,
       );
     }
 
@@ -235,29 +295,36 @@ async function main(): Promise<number> {
     const bytes = {
       sensorhub: sh.dataDir ? (await dirBytes(sh.dataDir)) / stored : Number.NaN,
       sensorhubNoRollups: raw.dataDir ? (await dirBytes(raw.dataDir)) / stored : Number.NaN,
+      postgres:
+        pg === undefined || pgUrl === undefined
+          ? null
+          : ((await databaseBytes(pg, pgUrl)) - pgEmptyBytes) / stored,
       influxdb: (await dirBytes(influx.dir)) / stored,
     };
     const width = Math.max(...rows.map((r) => r.query.length));
+    const ms = (v: number | null, w: number) => (v === null ? '-' : v.toFixed(1)).padStart(w);
+    const ratio = (v: number | null, w: number) => (v === null ? '-' : v.toFixed(2)).padStart(w);
     process.stdout.write(
       `\nquery benchmark: ${stored.toLocaleString('en-US')} points, ${seriesCount} series over 24 h; p50 of ${runs} runs\n\n`,
     );
     process.stdout.write(
-      `${'query'.padEnd(width)}  sensorhub ms  no rollups ms  influxdb ms  influxdb/sensorhub  influxdb/no rollups\n`,
+      `${'query'.padEnd(width)}  sensorhub ms  no rollups ms  PostgreSQL ms  influxdb ms  influxdb/sensorhub  influxdb/no rollups  influxdb/PostgreSQL\n`,
     );
     for (const r of rows) {
       process.stdout.write(
-        `${r.query.padEnd(width)}  ${r.sensorhubMs.toFixed(1).padStart(12)}  ${r.sensorhubRawMs.toFixed(1).padStart(13)}  ${r.influxdbMs.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(18)}  ${r.ratioRaw.toFixed(2).padStart(19)}\n`,
+        `${r.query.padEnd(width)}  ${ms(r.sensorhubMs, 12)}  ${ms(r.sensorhubRawMs, 13)}  ${ms(r.sensorhubPostgresMs, 13)}  ${ms(r.influxdbMs, 11)}  ${ratio(r.ratio, 18)}  ${ratio(r.ratioRaw, 19)}  ${ratio(r.ratioPostgres, 19)}\n`,
       );
     }
     process.stdout.write(
-      `\nbytes per stored point (data directory, WAL included): sensorhub (DuckDB, with rollups) ${bytes.sensorhub.toFixed(1)}, without rollups ${bytes.sensorhubNoRollups.toFixed(1)}, InfluxDB ${bytes.influxdb.toFixed(1)}\n`,
+      `\nbytes per stored point: sensorhub on DuckDB with rollups ${bytes.sensorhub.toFixed(1)}, without rollups ${bytes.sensorhubNoRollups.toFixed(1)} (data directory, WAL included); on PostgreSQL with rollups ${bytes.postgres === null ? '-' : bytes.postgres.toFixed(1)} (database size less the empty database's); InfluxDB ${bytes.influxdb.toFixed(1)} (data directory)\n`,
     );
     process.stdout.write(
-      `${JSON.stringify(roundNumbers({ bench: 'query', points: stored, series: seriesCount, runs, results: rows, bytesPerPoint: bytes }))}\n`,
+      `${JSON.stringify(roundNumbers({ bench: 'query', points: stored, series: seriesCount, runs, postgres: skipPostgres ?? 'measured', results: rows, bytesPerPoint: bytes }))}\n`,
     );
     return 0;
   } finally {
-    await Promise.all([sh.stop(), raw.stop(), influx.stop()]);
+    await Promise.all([sh.stop(), raw.stop(), onPg?.stop(), influx.stop()]);
+    await pg?.stop();
   }
 }
 

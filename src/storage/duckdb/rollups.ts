@@ -43,6 +43,11 @@ interface Level extends LevelView {
   clusteredBefore: EpochMicros | undefined;
   /** Rows re-rolled into clustered spans since they were clustered, per span start (memory only). */
   readonly lateRows: Map<EpochMicros, number>;
+  /**
+   * Spans that the last maintenance pass re-rolled buckets of: late data is still arriving there (a
+   * backfill), and clustering them now would only be undone by the next pass.
+   */
+  readonly recentLate: Set<EpochMicros>;
 }
 
 /** Meta key prefix of a level's clustering watermark (µs), per level interval (µs). */
@@ -75,6 +80,7 @@ export class DuckDbRollups {
       dirty: new DirtyBuckets(),
       clusteredBefore: undefined,
       lateRows: new Map(),
+      recentLate: new Set(),
     }));
   }
 
@@ -162,6 +168,7 @@ export class DuckDbRollups {
       const until = closedBefore(now, i);
       const span = SLICE_BUCKETS * i;
       let rolled = 0;
+      l.recentLate.clear();
       /** Replaces the level's buckets in [from, to) with those of the samples there; in a transaction. */
       const roll = async (from: number, to: number): Promise<number> => {
         await conn.run(`DELETE FROM ${t} WHERE bucket >= ${from} AND bucket < ${to}`);
@@ -190,11 +197,11 @@ export class DuckDbRollups {
             );
           });
           l.dirty.delete(marks);
-          if (l.clusteredBefore !== undefined && at < l.clusteredBefore) {
-            // Its rows were appended, unclustered: counted toward the span the slice starts in.
-            const span = bucketStart(at, CLUSTER_BUCKETS * i);
-            l.lateRows.set(span, (l.lateRows.get(span) ?? 0) + rows);
-          }
+          // Its rows were appended, unclustered: counted toward the span the slice starts in.
+          const lateSpan = bucketStart(at, CLUSTER_BUCKETS * i);
+          l.recentLate.add(lateSpan);
+          if (l.clusteredBefore !== undefined && at < l.clusteredBefore)
+            l.lateRows.set(lateSpan, (l.lateRows.get(lateSpan) ?? 0) + rows);
         }
       }
       // Then forward from the watermark to `until`, a transaction per slice that holds samples (a first run
@@ -262,10 +269,18 @@ export class DuckDbRollups {
     for (const l of this.#levels) {
       if (l.watermark === undefined) continue;
       const span = CLUSTER_BUCKETS * l.interval;
-      const until = bucketStart(l.watermark, span);
+      // Spans still receiving late data wait (forward clustering stops at the first of them).
+      const settled = (start: EpochMicros): boolean => !l.recentLate.has(start);
+      const until = Math.min(
+        bucketStart(l.watermark, span),
+        ...[...l.recentLate].filter((start) => start >= (l.clusteredBefore ?? start)),
+      );
       const t = table(l.interval);
       const again = [...l.lateRows]
-        .filter(([start, rows]) => rows >= LATE_ROWS_TO_RECLUSTER && start < (l.clusteredBefore ?? start))
+        .filter(
+          ([start, rows]) =>
+            rows >= LATE_ROWS_TO_RECLUSTER && start < (l.clusteredBefore ?? start) && settled(start),
+        )
         .map(([start]) => start)
         .sort((a, b) => a - b);
       for (const start of again) {
