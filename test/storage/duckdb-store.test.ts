@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Point } from '../../src/core/point.js';
 import { DuckDbStore, type DuckDbStoreOptions } from '../../src/storage/duckdb/duckdb-store.js';
+import { MemoryStore } from '../../src/storage/memory/memory-store.js';
 import { storeContract } from './store-contract.js';
 import { expectAppError, HOUR, letter, point, query, SECOND, T0 } from './store-fixtures.js';
 
@@ -227,6 +228,43 @@ describe('DuckDbStore', () => {
     const second = await startStore({ rollups: levels });
     expect(await second.compact(now)).toBe(0);
     expect(await second.query(bucketed)).toEqual(rawAfter);
+  });
+
+  it('answers a few series (no join) and many (joined) alike, from raw points and from rollups', async () => {
+    const DAY = 24 * HOUR;
+    const day = Math.floor(T0 / DAY) * DAY;
+    const levels = [{ interval: 60 * SECOND, keep: 1000 * DAY }];
+    const points: Point[] = [];
+    for (let h = 0; h < 40; h++) {
+      for (let i = 0; i < 3 * 60; i++)
+        points.push(point({ usage: (i * 13 + h * 7) % 97 }, day + i * 20 * SECOND, { host: `h${h}` }));
+    }
+    const reference = new MemoryStore();
+    await reference.start();
+    await reference.write(points);
+    const rolled = await startStore({ rollups: levels });
+    await rolled.write(points);
+    await rolled.maintainRollups(day + 2 * HOUR);
+    const plain = await startPlain(points);
+    const base = { from: day, to: day + HOUR, interval: 60 * SECOND };
+    for (const q of [
+      query({ ...base, aggregate: 'mean', tags: { host: 'h3' } }),
+      query({ ...base, aggregate: 'max', tagPredicate: { op: 'match', key: 'host', source: '^h[1-3]$' } }),
+      query({ ...base, aggregate: 'first' }),
+      query({ ...base, aggregate: 'sum', groupBy: [] }),
+      query({
+        from: day,
+        to: day + HOUR,
+        aggregate: 'last',
+        tagPredicate: { op: 'match', key: 'host', source: '^h1' },
+      }),
+    ]) {
+      const expected = await reference.query(q);
+      expect(expected.series.length).toBeGreaterThan(0);
+      expect(await plain.query(q)).toEqual(expected);
+      expect(await rolled.query(q)).toEqual(expected);
+    }
+    await reference.stop();
   });
 
   it('rolls a failed batch back completely: samples, deletes, catalog and counters', async () => {

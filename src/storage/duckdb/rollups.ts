@@ -12,7 +12,7 @@ import {
 import { bucketStart } from '../semantics.js';
 import type { RollupLevel, RollupReport, SeriesQuery } from '../store.js';
 import { deleteMetaKey, readMeta, writeMeta } from './meta-sql.js';
-import { bucketSql, type QueryGroup, selectedValues } from './query-sql.js';
+import { bucketSql, type QueryGroup, type SidSelection, selectSids, withClause } from './query-sql.js';
 
 /**
  * Rollups in DuckDB: one table per level (`rollup_<interval µs>`), a row per (sid, bucket) of a float
@@ -374,7 +374,7 @@ function needs(aggregate: SeriesQuery['aggregate']): {
  * One segment's partial states per (ord, bucket of the query): from raw samples or from a level's table.
  * Columns: ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time.
  */
-function segmentSelect(q: SeriesQuery, segment: Segment, sidRange: string): string {
+function segmentSelect(q: SeriesQuery, segment: Segment, sel: SidSelection): string {
   const need = needs(q.aggregate);
   const bucket = (t: string): string =>
     q.interval === undefined ? `${q.from}` : bucketSql(t, q.interval, q.offset ?? 0);
@@ -393,13 +393,13 @@ function segmentSelect(q: SeriesQuery, segment: Segment, sidRange: string): stri
       pick(need.last, 'max(us)'),
     ];
     return `SELECT ord, ${bucket('us')} AS b, ${cols.join(', ')}
-      FROM (SELECT sel.ord, epoch_us(samples.ts) AS us, samples.v FROM samples JOIN sel ON samples.sid = sel.sid
-            WHERE samples.sid ${sidRange} AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
+      FROM (SELECT ${sel.ord('samples')} AS ord, epoch_us(samples.ts) AS us, samples.v FROM ${sel.from('samples')}
+            WHERE ${sel.where('samples')} AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
               AND samples.ts < make_timestamp(${segment.to}::BIGINT))
       GROUP BY ord, b`;
   }
   const t = table(segment.level);
-  const where = `${t}.sid ${sidRange} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}`;
+  const where = `${sel.where(t)} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}`;
   if (q.interval === segment.level && (q.offset ?? 0) === 0) {
     // The level's buckets are the query's: its rows are the states, no regrouping (the outer query merges
     // the rows of series that share a group).
@@ -415,8 +415,8 @@ function segmentSelect(q: SeriesQuery, segment: Segment, sidRange: string): stri
       pick(need.last, 'last'),
       pick(need.last, 'last_time'),
     ];
-    return `SELECT sel.ord, ${t}.bucket AS b, ${cols.join(', ')}
-      FROM ${t} JOIN sel ON ${t}.sid = sel.sid WHERE ${where}`;
+    return `SELECT ${sel.ord(t)} AS ord, ${t}.bucket AS b, ${cols.join(', ')}
+      FROM ${sel.from(t)} WHERE ${where}`;
   }
   const cols = [
     'sum(n)',
@@ -430,9 +430,9 @@ function segmentSelect(q: SeriesQuery, segment: Segment, sidRange: string): stri
     pick(need.last, 'arg_max(last, (last_time, last))'),
     pick(need.last, 'max(last_time)'),
   ];
-  return `SELECT sel.ord, ${bucket(`${t}.bucket`)} AS b, ${cols.join(', ')}
-    FROM ${t} JOIN sel ON ${t}.sid = sel.sid WHERE ${where}
-    GROUP BY sel.ord, b`;
+  return `SELECT ${sel.ord(t)} AS ord, ${bucket(`${t}.bucket`)} AS b, ${cols.join(', ')}
+    FROM ${sel.from(t)} WHERE ${where}
+    GROUP BY 1, 2`;
 }
 
 /** An aggregate finished from one rollup row (a level whose buckets are the query's, one series per group). */
@@ -461,7 +461,7 @@ export function rollupQuerySql(
   ordered: boolean,
 ): string {
   if (q.aggregate === 'raw') throw new Error('raw reads have no partial states');
-  const { sel, sidRange } = selectedValues(groups);
+  const sel = selectSids(groups);
   const order = ordered ? ' ORDER BY ord, t' : '';
   const only = segments.length === 1 ? segments[0] : undefined;
   if (
@@ -471,13 +471,12 @@ export function rollupQuerySql(
     groups.every((g) => g.members.length === 1)
   ) {
     const t = table(only.level);
-    return `WITH ${sel}
-      SELECT sel.ord AS ord, ${t}.bucket::DOUBLE AS t, (${ROW_FINISH[q.aggregate]})::DOUBLE AS val
-      FROM ${t} JOIN sel ON ${t}.sid = sel.sid
-      WHERE ${t}.sid ${sidRange} AND ${t}.bucket >= ${only.from} AND ${t}.bucket < ${only.to}${order}
+    return `${withClause(sel.cte)}SELECT ${sel.ord(t)} AS ord, ${t}.bucket::DOUBLE AS t, (${ROW_FINISH[q.aggregate]})::DOUBLE AS val
+      FROM ${sel.from(t)}
+      WHERE ${sel.where(t)} AND ${t}.bucket >= ${only.from} AND ${t}.bucket < ${only.to}${order}
       LIMIT ${q.limit + 1}`;
   }
-  const parts = segments.map((s) => segmentSelect(q, s, sidRange)).join('\n    UNION ALL\n    ');
+  const parts = segments.map((s) => segmentSelect(q, s, sel)).join('\n    UNION ALL\n    ');
   const bucketed = q.interval !== undefined;
   const [value, time] = ((): [string, string] => {
     switch (q.aggregate) {
@@ -497,9 +496,8 @@ export function rollupQuerySql(
         return ['arg_max(last, (last_time, last))', 'max(last_time)'];
     }
   })();
-  return `WITH ${sel},
-    parts(ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time) AS (
-    ${parts})
-    SELECT ord, (${bucketed ? 'b' : time})::DOUBLE AS t, (${value})::DOUBLE AS val
+  const partsCte = `parts(ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time) AS (
+    ${parts})`;
+  return `${withClause(sel.cte, partsCte)}SELECT ord, (${bucketed ? 'b' : time})::DOUBLE AS t, (${value})::DOUBLE AS val
     FROM parts GROUP BY ord, b${order} LIMIT ${q.limit + 1}`;
 }
