@@ -208,7 +208,7 @@ export interface TimeSeriesStore {
   stop(): Promise<void>;
   write(points: readonly Point[]): Promise<WriteOutcome>;
   query(q: SeriesQuery): Promise<QueryResult>;
-  listSeries(filter: SeriesFilter): Promise<SeriesInfo[]>;
+  listSeries(filter: SeriesFilter): Promise<readonly SeriesInfo[]>;
   listDatabases(): Promise<string[]>;
 
   /** Atomic and durable like `write`; the letters get consecutive new ids in the order given. */

@@ -46,9 +46,9 @@ interface Universe {
 interface Measurement {
   readonly database: string;
   readonly name: string;
-  readonly series: SeriesInfo[];
-  readonly fields: Map<string, FieldType>;
-  readonly tagKeys: string[];
+  readonly series: readonly SeriesInfo[];
+  readonly fields: ReadonlyMap<string, FieldType>;
+  readonly tagKeys: readonly string[];
 }
 
 /** SELECT: fetch the fields it needs per series, filter, group, aggregate, fill, transform, shape. */
@@ -77,18 +77,37 @@ async function resolveSources(sources: readonly Source[], ctx: SelectContext): P
       source.kind === 'regex'
         ? [...new Set(all.map((s) => s.measurement))].filter((n) => regexOf(source.source).test(n)).sort()
         : [source.name];
-    for (const name of names) {
-      const series = all.filter((s) => s.measurement === name);
-      const fields = new Map<string, FieldType>();
-      const tagKeys = new Set<string>();
-      for (const s of series) {
-        for (const [f, t] of Object.entries(s.fields)) fields.set(f, t);
-        for (const k of Object.keys(s.tags)) tagKeys.add(k);
-      }
-      out.push({ database, name, series, fields, tagKeys: [...tagKeys].sort() });
-    }
+    for (const name of names) out.push(measurementOf(all, database, name));
   }
   return out;
+}
+
+/**
+ * A measurement's series, fields and tag keys, remembered per series list: a store hands out the same list
+ * while its catalog is unchanged (WorkerStore), so a dashboard's repeated queries skip the walk over every
+ * series of the database. Read-only for its users.
+ */
+const measurementCache = new WeakMap<readonly SeriesInfo[], Map<string, Measurement>>();
+
+function measurementOf(all: readonly SeriesInfo[], database: string, name: string): Measurement {
+  let byName = measurementCache.get(all);
+  if (byName === undefined) {
+    byName = new Map();
+    measurementCache.set(all, byName);
+  }
+  const key = `${database}\u0000${name}`;
+  const hit = byName.get(key);
+  if (hit !== undefined) return hit;
+  const series = all.filter((s) => s.measurement === name);
+  const fields = new Map<string, FieldType>();
+  const tagKeys = new Set<string>();
+  for (const s of series) {
+    for (const [f, t] of Object.entries(s.fields)) fields.set(f, t);
+    for (const k of Object.keys(s.tags)) tagKeys.add(k);
+  }
+  const m: Measurement = { database, name, series, fields, tagKeys: [...tagKeys].sort() };
+  byName.set(key, m);
+  return m;
 }
 
 /** The column name InfluxDB gives an expression. */

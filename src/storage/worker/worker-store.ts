@@ -132,18 +132,19 @@ export class WorkerStore implements TimeSeriesStore {
    * Every InfluxQL statement lists the series of its database before it reads, and the answer crosses the
    * thread boundary as a structured clone: with 1,000 series that costs more than a pushed-down query. The
    * catalog only grows (a new series or field adds a row; retention leaves rows in place), so an answer is
-   * valid as long as the catalog's row count is the one it was fetched at.
+   * valid as long as the catalog's row count is the one it was fetched at. Every caller gets the same
+   * (read-only) list, which also lets the InfluxQL executor remember what it derived from it.
    */
-  listSeries(filter: SeriesFilter): Promise<SeriesInfo[]> {
+  listSeries(filter: SeriesFilter): Promise<readonly SeriesInfo[]> {
     const key = `${filter.database ?? ''}\u0000${filter.measurement ?? ''}`;
     const count = this.#state.stats.series;
     const hit = this.#seriesCache.get(key);
-    if (hit !== undefined && hit.count === count) return hit.list.then((l) => [...l]);
+    if (hit !== undefined && hit.count === count) return hit.list;
     if (this.#seriesCache.size >= SERIES_CACHE_MAX) this.#seriesCache.clear();
     const list = this.#call('listSeries', [filter]) as Promise<SeriesInfo[]>;
     this.#seriesCache.set(key, { count, list });
     list.catch(() => this.#seriesCache.delete(key));
-    return list.then((l) => [...l]);
+    return list;
   }
 
   listDatabases(): Promise<string[]> {
