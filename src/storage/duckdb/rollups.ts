@@ -370,69 +370,62 @@ function needs(aggregate: SeriesQuery['aggregate']): {
   };
 }
 
+/** The partial-state columns of a segment's rows, in order: what a level table stores per row. */
+const STATE_COLUMNS = [
+  'n',
+  'total',
+  'lo',
+  'lo_time',
+  'hi',
+  'hi_time',
+  'first',
+  'first_time',
+  'last',
+  'last_time',
+];
+
+/** A raw point as a partial state (PartialState's pointState): `us` is its time in µs. */
+const POINT_STATE: Readonly<Record<string, string>> = {
+  n: '1::DOUBLE',
+  total: 'v',
+  lo: 'v',
+  lo_time: 'us',
+  hi: 'v',
+  hi_time: 'us',
+  first: 'v',
+  first_time: 'us',
+  last: 'v',
+  last_time: 'us',
+};
+
 /**
- * One segment's partial states per (ord, bucket of the query): from raw samples or from a level's table.
- * Columns: ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time.
+ * One segment's rows as partial states with the query's bucket (ord, b, then STATE_COLUMNS): a level
+ * table's rows as they are, raw points one state each. The outer query merges them per (ord, b), so
+ * neither is grouped here. Columns an aggregate does not need are NULL.
  */
-function segmentSelect(q: SeriesQuery, segment: Segment, sel: SidSelection): string {
+function segmentRows(q: SeriesQuery, segment: Segment, sel: SidSelection): string {
   const need = needs(q.aggregate);
+  const wanted = (column: string): boolean =>
+    column === 'n' ||
+    (column === 'total' && need.total) ||
+    (column.startsWith('lo') && need.lo) ||
+    (column.startsWith('hi') && need.hi) ||
+    (column.startsWith('first') && need.first) ||
+    (column.startsWith('last') && need.last);
   const bucket = (t: string): string =>
     q.interval === undefined ? `${q.from}` : bucketSql(t, q.interval, q.offset ?? 0);
-  const pick = (on: boolean, sql: string): string => (on ? sql : 'NULL');
   if (segment.level === undefined) {
-    const cols = [
-      'count(*)::DOUBLE',
-      pick(need.total, 'sum(v)'),
-      pick(need.lo, 'min(v)'),
-      pick(need.lo, 'arg_min(us, (v, us))'),
-      pick(need.hi, 'max(v)'),
-      pick(need.hi, 'arg_min(us, (-v, us))'),
-      pick(need.first, 'arg_min(v, (us, -v))'),
-      pick(need.first, 'min(us)'),
-      pick(need.last, 'arg_max(v, (us, v))'),
-      pick(need.last, 'max(us)'),
-    ];
+    const cols = STATE_COLUMNS.map((c) => (wanted(c) ? POINT_STATE[c] : 'NULL'));
     return `SELECT ord, ${bucket('us')} AS b, ${cols.join(', ')}
       FROM (SELECT ${sel.ord('samples')} AS ord, epoch_us(samples.ts) AS us, samples.v FROM ${sel.from('samples')}
             WHERE ${sel.where('samples')} AND samples.ts >= make_timestamp(${segment.from}::BIGINT)
-              AND samples.ts < make_timestamp(${segment.to}::BIGINT))
-      GROUP BY ord, b`;
+              AND samples.ts < make_timestamp(${segment.to}::BIGINT))`;
   }
   const t = table(segment.level);
-  const where = `${sel.where(t)} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}`;
-  if (q.interval === segment.level && (q.offset ?? 0) === 0) {
-    // The level's buckets are the query's: its rows are the states, no regrouping (the outer query merges
-    // the rows of series that share a group).
-    const cols = [
-      'n',
-      pick(need.total, 'total'),
-      pick(need.lo, 'lo'),
-      pick(need.lo, 'lo_time'),
-      pick(need.hi, 'hi'),
-      pick(need.hi, 'hi_time'),
-      pick(need.first, 'first'),
-      pick(need.first, 'first_time'),
-      pick(need.last, 'last'),
-      pick(need.last, 'last_time'),
-    ];
-    return `SELECT ${sel.ord(t)} AS ord, ${t}.bucket AS b, ${cols.join(', ')}
-      FROM ${sel.from(t)} WHERE ${where}`;
-  }
-  const cols = [
-    'sum(n)',
-    pick(need.total, 'sum(total)'),
-    pick(need.lo, 'min(lo)'),
-    pick(need.lo, 'arg_min(lo_time, (lo, lo_time))'),
-    pick(need.hi, 'max(hi)'),
-    pick(need.hi, 'arg_min(hi_time, (-hi, hi_time))'),
-    pick(need.first, 'arg_min(first, (first_time, -first))'),
-    pick(need.first, 'min(first_time)'),
-    pick(need.last, 'arg_max(last, (last_time, last))'),
-    pick(need.last, 'max(last_time)'),
-  ];
+  const cols = STATE_COLUMNS.map((c) => (wanted(c) ? `${t}.${c}` : 'NULL'));
   return `SELECT ${sel.ord(t)} AS ord, ${bucket(`${t}.bucket`)} AS b, ${cols.join(', ')}
-    FROM ${sel.from(t)} WHERE ${where}
-    GROUP BY 1, 2`;
+    FROM ${sel.from(t)}
+    WHERE ${sel.where(t)} AND ${t}.bucket >= ${segment.from} AND ${t}.bucket < ${segment.to}`;
 }
 
 /** An aggregate finished from one rollup row (a level whose buckets are the query's, one series per group). */
@@ -448,7 +441,7 @@ const ROW_FINISH: Readonly<Record<Exclude<SeriesQuery['aggregate'], 'raw'>, stri
 
 /**
  * A bucketed aggregate over segments read from rollups and raw samples, as one statement: each segment's
- * partial states (segmentSelect), merged per (ord, bucket) by the rules of PartialState's mergeState and
+ * rows as partial states (segmentRows), merged per (ord, bucket) by the rules of PartialState's mergeState and
  * finished by those of finishState. Columns (ord INTEGER, t DOUBLE, val DOUBLE), at most limit + 1 rows,
  * ordered by ord and t when `ordered` (otherwise in any order: see orderBucketRows): compileSeriesQuery's
  * shape, decoded by decodeSeriesRows. A whole range held by one level whose buckets are the query's, with
@@ -476,7 +469,7 @@ export function rollupQuerySql(
       WHERE ${sel.where(t)} AND ${t}.bucket >= ${only.from} AND ${t}.bucket < ${only.to}${order}
       LIMIT ${q.limit + 1}`;
   }
-  const parts = segments.map((s) => segmentSelect(q, s, sel)).join('\n    UNION ALL\n    ');
+  const parts = segments.map((s) => segmentRows(q, s, sel)).join('\n    UNION ALL\n    ');
   const bucketed = q.interval !== undefined;
   const [value, time] = ((): [string, string] => {
     switch (q.aggregate) {
@@ -496,7 +489,7 @@ export function rollupQuerySql(
         return ['arg_max(last, (last_time, last))', 'max(last_time)'];
     }
   })();
-  const partsCte = `parts(ord, b, n, total, lo, lo_time, hi, hi_time, first, first_time, last, last_time) AS (
+  const partsCte = `parts(ord, b, ${STATE_COLUMNS.join(', ')}) AS (
     ${parts})`;
   return `${withClause(sel.cte, partsCte)}SELECT ord, (${bucketed ? 'b' : time})::DOUBLE AS t, (${value})::DOUBLE AS val
     FROM parts GROUP BY ord, b${order} LIMIT ${q.limit + 1}`;
