@@ -267,6 +267,25 @@ describe('DuckDbStore', () => {
     await reference.stop();
   });
 
+  it('never lets a query planned before a prune read the level rows the prune deletes', async () => {
+    const levels = [{ interval: 60 * SECOND, keep: 3 * HOUR }];
+    const points: Point[] = [];
+    for (let h = 0; h < 20; h++)
+      for (let i = 0; i < 120; i++)
+        points.push(point({ usage: i + h }, T0 + i * 60 * SECOND, { host: `h${h}` }));
+    const store = await startStore({ rollups: levels });
+    await store.write(points);
+    await store.maintainRollups(T0 + 2 * HOUR + 60 * SECOND);
+    const q = query({ from: T0, to: T0 + 2 * HOUR, aggregate: 'mean', interval: 60 * SECOND });
+    const expected = await (await startPlain(points)).query(q);
+    // Planned now, from the level (its reads queue up behind each other); then the level is pruned.
+    const answers = Array.from({ length: 30 }, () => store.query(q));
+    await store.maintainRollups(T0 + 6 * HOUR);
+    for (const answer of await Promise.all(answers)) expect(answer).toEqual(expected);
+    // Planned after the prune: raw points.
+    expect(await store.query(q)).toEqual(expected);
+  });
+
   it('rolls a failed batch back completely: samples, deletes, catalog and counters', async () => {
     let fail = false;
     const store = await startStore({

@@ -279,8 +279,11 @@ export class DuckDbStore implements TimeSeriesStore {
 
   async maintainRollups(now: EpochMicros): Promise<RollupReport> {
     const db = this.#assertOpen();
-    return this.#rollups.maintain(now, db.writer, (body) =>
-      this.#writes.run(() => this.#transaction('roll up', noPreparation, body)),
+    return this.#rollups.maintain(
+      now,
+      db.writer,
+      (body) => this.#writes.run(() => this.#transaction('roll up', noPreparation, body)),
+      () => this.#reads.run(async () => {}),
     );
   }
 

@@ -160,6 +160,7 @@ export class DuckDbRollups {
     now: EpochMicros,
     conn: DuckDBConnection,
     transaction: (body: () => Promise<void>) => Promise<void>,
+    readsSettled: () => Promise<void>,
   ): Promise<RollupReport> {
     const report: Array<RollupReport['levels'][number]> = [];
     for (const l of this.#levels) {
@@ -240,11 +241,24 @@ export class DuckDbRollups {
       }
       const cutoff = Math.max(l.prunedBefore, pruneBefore(now, l.level));
       let pruned = 0;
-      await transaction(async () => {
-        pruned = (await conn.run(`DELETE FROM ${t} WHERE bucket < ${cutoff}`)).rowsChanged;
-        await this.#saveLevel(conn, i, l.watermark as number, cutoff);
-      });
-      l.prunedBefore = cutoff;
+      const previous = l.prunedBefore;
+      if (cutoff > previous) {
+        // A query plans its segments from this state, then reads: queries planned from now on leave these
+        // buckets alone, and those planned before (their reads already queued) read them before they go.
+        // Deleting first let a query planned just before read a level whose rows were gone (no data for a
+        // range that raw points still held).
+        l.prunedBefore = cutoff;
+        await readsSettled();
+      }
+      try {
+        await transaction(async () => {
+          pruned = (await conn.run(`DELETE FROM ${t} WHERE bucket < ${cutoff}`)).rowsChanged;
+          await this.#saveLevel(conn, i, l.watermark as number, cutoff);
+        });
+      } catch (err) {
+        l.prunedBefore = previous;
+        throw err;
+      }
       report.push({ interval: i, watermark: l.watermark as number, rolled, pruned });
       this.#updateLateBefore();
     }
