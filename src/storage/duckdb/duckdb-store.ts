@@ -69,7 +69,8 @@ import {
   SAMPLES_PER_SID_SQL,
   USED_BYTES_SQL,
 } from './retention-sql.js';
-import { DuckDbRollups, rollupQuerySql } from './rollups.js';
+import { rollupQuerySql } from './rollup-sql.js';
+import { DuckDbRollups } from './rollups.js';
 import { createSchema, loadState, OVERWRITE_TABLE } from './schema.js';
 import { SerialQueue } from './serial-queue.js';
 import { planWrite, type WritePlan } from './write-plan.js';
