@@ -1,4 +1,5 @@
 import type { Expr, FillOption } from './ast.js';
+import { ColumnRows, type ValueColumn, valueAt } from './column-rows.js';
 import { applyBinary, queryError, type Value } from './evaluate.js';
 import {
   type Column,
@@ -46,6 +47,19 @@ export interface BucketSource {
   isEmpty(i: number): boolean;
   /** The reducer's value (and a selector's point time) in bucket i; undefined when it has no samples. */
   reduced(call: Call, i: number): Reduced | undefined;
+  /**
+   * Optional: the reducer's value in every bucket at once when they are all numbers (NaN: no samples), or
+   * undefined to be asked bucket by bucket. Selector times are not part of it.
+   */
+  numbers?(call: Call): Float64Array | undefined;
+}
+
+/** A column's values as an array, NaN of a number column read back as null. */
+function valuesOf(col: ValueColumn): readonly Value[] {
+  if (!(col instanceof Float64Array)) return col;
+  const out: Value[] = new Array(col.length);
+  for (let i = 0; i < col.length; i++) out[i] = valueAt(col, i);
+  return out;
 }
 
 /** Buckets over rows fetched from the store, reduced in JS. */
@@ -83,7 +97,7 @@ function aggColumn(
   buckets: BucketSource,
   fill: FillOption,
   intervalMicros: number | undefined,
-): { value: Value[]; time: Array<number | undefined> } {
+): { value: ValueColumn; time: Array<number | undefined> } {
   const n = buckets.starts.length;
   switch (e.kind) {
     case 'number':
@@ -93,11 +107,11 @@ function aggColumn(
     case 'paren':
       return aggColumn(e.expr, buckets, fill, intervalMicros);
     case 'binary': {
-      const l = aggColumn(e.left, buckets, fill, intervalMicros);
-      const r = aggColumn(e.right, buckets, fill, intervalMicros);
+      const l = valuesOf(aggColumn(e.left, buckets, fill, intervalMicros).value);
+      const r = valuesOf(aggColumn(e.right, buckets, fill, intervalMicros).value);
       return {
-        value: l.value.map((v, i) => {
-          const w = r.value[i] ?? null;
+        value: l.map((v, i) => {
+          const w = r[i] ?? null;
           return v === TRANSFORM_GAP || w === TRANSFORM_GAP ? TRANSFORM_GAP : applyBinary(e.op, v, w);
         }),
         time: new Array(n),
@@ -107,6 +121,12 @@ function aggColumn(
       if (isReducer(e.name)) {
         const arg = e.args[0];
         if (arg?.kind !== 'ref') throw queryError(`${e.name}() needs a field as its first argument`);
+        // Buckets of GROUP BY time need no selector times: the whole column at once when the source can.
+        const numbers = intervalMicros === undefined ? undefined : buckets.numbers?.(e);
+        if (numbers !== undefined) {
+          fillNumbers(numbers, fill, e.name === 'count' && fill.kind !== 'none' && fill.kind !== 'value');
+          return { value: numbers, time: new Array(n) };
+        }
         const value: Value[] = [];
         const time: Array<number | undefined> = [];
         let empty = 0;
@@ -133,7 +153,7 @@ function aggColumn(
         );
         const arg = numberArg(e.args[1]);
         return {
-          value: inner.value.map((v) => (v === TRANSFORM_GAP ? v : mathFn(e.name, v, arg))),
+          value: valuesOf(inner.value).map((v) => (v === TRANSFORM_GAP ? v : mathFn(e.name, v, arg))),
           time: inner.time,
         };
       }
@@ -144,7 +164,7 @@ function aggColumn(
           fill,
           intervalMicros,
         );
-        const col: Column = { time: [...buckets.starts], value: inner.value };
+        const col: Column = { time: [...buckets.starts], value: [...valuesOf(inner.value)] };
         const t = transform(e.name, col, numberArg(e.args[1]), intervalMicros);
         const at = new Map(t.time.map((time, i) => [time, t.value[i] ?? null]));
         return {
@@ -194,6 +214,46 @@ function applyFill(value: Value[], fill: FillOption): void {
   }
 }
 
+/**
+ * applyFill over a number column whose NaN are empty buckets; `countZero`: they are a count's, which is 0
+ * where nothing was counted (unless fill(none) or fill(<n>) says otherwise), as on the row-by-row path.
+ */
+function fillNumbers(value: Float64Array, fill: FillOption, countZero: boolean): void {
+  if (countZero) {
+    for (let i = 0; i < value.length; i++) if (Number.isNaN(value[i])) value[i] = 0;
+    return;
+  }
+  switch (fill.kind) {
+    case 'none':
+    case 'null':
+      return;
+    case 'value':
+      for (let i = 0; i < value.length; i++) if (Number.isNaN(value[i])) value[i] = fill.value;
+      return;
+    case 'previous': {
+      let prev = Number.NaN;
+      for (let i = 0; i < value.length; i++) {
+        if (Number.isNaN(value[i])) value[i] = prev;
+        else prev = value[i] as number;
+      }
+      return;
+    }
+    case 'linear': {
+      let last = -1;
+      for (let i = 0; i < value.length; i++) {
+        const v = value[i] as number;
+        if (Number.isNaN(v)) continue;
+        if (last >= 0 && i - last > 1) {
+          const a = value[last] as number;
+          for (let j = last + 1; j < i; j++) value[j] = a + ((v - a) * (j - last)) / (i - last);
+        }
+        last = i;
+      }
+      return;
+    }
+  }
+}
+
 /** The bucket starts of GROUP BY time over [from, to]; refuses more than maxPoints of them. */
 export function bucketStarts(
   from: number,
@@ -223,7 +283,7 @@ export function bucketedRows(
   offset: number,
   fill: FillOption,
   maxPoints: number,
-): Value[][] {
+): ColumnRows {
   const starts = bucketStarts(from, to, interval, offset, maxPoints);
   const perBucket: Row[][] = [];
   let j = 0;
@@ -237,30 +297,24 @@ export function bucketedRows(
   return bucketedValues(columns, new RowBuckets(starts, perBucket), fill, interval);
 }
 
-/** The rows of GROUP BY time from reducer values per bucket. */
+/** The rows of GROUP BY time from reducer values per bucket, as columns. */
 export function bucketedValues(
   columns: ReadonlyArray<{ expr: Expr; name: string }>,
   buckets: BucketSource,
   fill: FillOption,
   interval: number,
-): Value[][] {
+): ColumnRows {
   const cols = columns.map((c) => aggColumn(c.expr, buckets, fill, interval).value);
-  const width = cols.length;
-  const out: Value[][] = [];
-  // A row per bucket, built in place: with a million buckets, the intermediate arrays of a map and a
-  // spread per row were most of the time and garbage of a dashboard query.
-  rows: for (let i = 0; i < buckets.starts.length; i++) {
+  const n = buckets.starts.length;
+  const at = new Int32Array(n);
+  let k = 0;
+  // A bucket is a row unless fill(none) leaves it out or a transform has no value there yet.
+  rows: for (let i = 0; i < n; i++) {
     if (fill.kind === 'none' && buckets.isEmpty(i)) continue;
-    const row: Value[] = new Array(width + 1);
-    row[0] = buckets.starts[i] as number;
-    for (let c = 0; c < width; c++) {
-      const v = (cols[c] as Value[])[i] ?? null;
-      if (v === TRANSFORM_GAP) continue rows;
-      row[c + 1] = v;
-    }
-    out.push(row);
+    for (const col of cols) if (!(col instanceof Float64Array) && col[i] === TRANSFORM_GAP) continue rows;
+    at[k++] = i;
   }
-  return out;
+  return new ColumnRows(buckets.starts, cols, k === n ? at : at.slice(0, k));
 }
 
 /** An aggregate without GROUP BY time: one row; a lone selector gives its point's time. */
@@ -282,7 +336,7 @@ export function wholeRangeValues(
   const selectors = columns.filter((c) => c.expr.kind === 'call' && SELECTORS.has(c.expr.name));
   const lone = columns.length === 1 && selectors.length === 1;
   const time = lone ? (cols[0]?.time[0] ?? rangeStart) : rangeStart;
-  const vals = cols.map((c) => c.value[0] ?? null);
+  const vals = cols.map((c) => valueAt(c.value, 0));
   if (vals.some((v) => v === TRANSFORM_GAP))
     throw queryError('transforms need GROUP BY time() in an aggregate query');
   return [[time, ...vals]];

@@ -1,7 +1,8 @@
 import type { FieldType } from '../../core/point.js';
 import type { Aggregate, SeriesQuery, TagPredicate, TimeSeriesStore } from '../../storage/store.js';
-import { type BucketSource, bucketedValues, bucketStarts, wholeRangeValues } from './aggregate.js';
+import { type BucketSource, bucketedValues, wholeRangeValues } from './aggregate.js';
 import type { Expr, FillOption } from './ast.js';
+import type { SeriesValues } from './column-rows.js';
 import { queryError, type Value } from './evaluate.js';
 import type { Reduced } from './functions.js';
 
@@ -165,15 +166,36 @@ class PushedBuckets implements BucketSource {
   }
 
   reduced(call: Call, i: number): Reduced | undefined {
+    const key = this.#keyOf(call);
+    const j = this.#rows.get(key)?.[i] ?? -1;
+    if (j < 0) return undefined;
+    const v = this.#values.get(key) as CallValues;
+    return { value: v.value[j] as Value, time: v.time[j] as number };
+  }
+
+  numbers(call: Call): Float64Array | undefined {
+    const key = this.#keyOf(call);
+    const out = new Float64Array(this.starts.length).fill(Number.NaN);
+    const rows = this.#rows.get(key);
+    const values = this.#values.get(key)?.value;
+    if (rows === undefined || values === undefined) return out;
+    for (let i = 0; i < rows.length; i++) {
+      const j = rows[i] as number;
+      if (j < 0) continue;
+      const v = values[j];
+      if (typeof v !== 'number') return undefined;
+      out[i] = v;
+    }
+    return out;
+  }
+
+  #keyOf(call: Call): string {
     let key = this.#keys.get(call);
     if (key === undefined) {
       key = callKey(call);
       this.#keys.set(call, key);
     }
-    const j = this.#rows.get(key)?.[i] ?? -1;
-    if (j < 0) return undefined;
-    const v = this.#values.get(key) as CallValues;
-    return { value: v.value[j] as Value, time: v.time[j] as number };
+    return key;
   }
 }
 
@@ -244,17 +266,28 @@ export function earliestBucket(groups: readonly GroupValues[]): number {
   return earliest;
 }
 
-/** One group's rows, as aggregate.ts shapes them from values reduced in JS. */
+/** The buckets of a GROUP BY time query: their starts (shared by every group) and width. */
+export interface Buckets {
+  readonly starts: readonly number[];
+  readonly interval: number;
+}
+
+/**
+ * One group's rows, as aggregate.ts shapes them from values reduced in JS; without buckets, the one row of
+ * the range starting at `from`.
+ */
 export function pushedRows(
   columns: ReadonlyArray<{ expr: Expr; name: string }>,
   group: GroupValues,
-  time: { readonly interval: number; readonly offset: number } | undefined,
+  buckets: Buckets | undefined,
   from: number,
-  to: number,
   fill: FillOption,
-  maxPoints: number,
-): Value[][] {
-  if (time === undefined) return wholeRangeValues(columns, new PushedBuckets([from], group.calls, true));
-  const starts = bucketStarts(from, to, time.interval, time.offset, maxPoints);
-  return bucketedValues(columns, new PushedBuckets(starts, group.calls, false), fill, time.interval);
+): SeriesValues {
+  if (buckets === undefined) return wholeRangeValues(columns, new PushedBuckets([from], group.calls, true));
+  return bucketedValues(
+    columns,
+    new PushedBuckets(buckets.starts, group.calls, false),
+    fill,
+    buckets.interval,
+  );
 }

@@ -1,7 +1,8 @@
 import type { FieldType } from '../../core/point.js';
 import type { SeriesInfo, TimeSeriesStore } from '../../storage/store.js';
-import { bucketedRows, numberArg, type Row, wholeRangeRow } from './aggregate.js';
+import { bucketedRows, bucketStarts, numberArg, type Row, wholeRangeRow } from './aggregate.js';
 import type { Dimension, Expr, SelectStatement, Source } from './ast.js';
+import { ColumnRows, type SeriesValues } from './column-rows.js';
 import {
   applyBinary,
   evalScalar,
@@ -30,7 +31,8 @@ export interface ResultSeries {
   readonly name: string;
   readonly tags?: Record<string, string>;
   readonly columns: string[];
-  readonly values: Value[][];
+  /** Rows; GROUP BY time gives them as columns (ColumnRows), rowsOf() makes arrays of them. */
+  readonly values: SeriesValues;
 }
 
 /** Stored data before 1970 and after 2100 is not sensor data; unbounded ranges stop there. */
@@ -303,9 +305,17 @@ async function selectFrom(
       });
       const from = time === undefined ? (range.min ?? 0) : (range.min ?? earliestBucket(groups));
       const fill = stmt.fill ?? { kind: 'null' };
+      // One array of bucket starts for all groups (the JSON writer formats each start once).
+      const buckets =
+        time === undefined || groups.length === 0
+          ? undefined
+          : {
+              starts: bucketStarts(from, max, time.interval, time.offset, ctx.maxPoints),
+              interval: time.interval,
+            };
       const out: ResultSeries[] = [];
       for (const g of groups.sort((a, b) => compareTags(a.tags, b.tags, groupKeys))) {
-        const values = pushedRows(columns, g, time, from, max, fill, ctx.maxPoints);
+        const values = pushedRows(columns, g, buckets, from, fill);
         pushSeries(out, stmt, m, groupKeys, g.tags, columns, values);
       }
       return out;
@@ -384,7 +394,7 @@ async function selectFrom(
   const sortedGroups = [...groups.values()].sort((a, b) => compareTags(a.tags, b.tags, groupKeys));
   for (const g of sortedGroups) {
     g.rows.sort((a, b) => a.time - b.time);
-    let values: Value[][];
+    let values: SeriesValues;
     if (!aggregate) values = rawRows(columns, g.rows, m);
     else if (timeDim && timeDim.kind === 'time') {
       // A series none of whose points match has no buckets at all, whatever the fill (InfluxDB).
@@ -417,13 +427,14 @@ function pushSeries(
   groupKeys: readonly string[],
   tags: Record<string, string>,
   columns: ReadonlyArray<{ expr: Expr; name: string }>,
-  rows: Value[][],
+  rows: SeriesValues,
 ): void {
   let values = rows;
   if (values.length === 0) return;
-  if (stmt.descending) values.reverse();
+  if (stmt.descending) values = values instanceof ColumnRows ? values.reversed() : values.reverse();
   const offset = stmt.offset ?? 0;
-  values = values.slice(offset, stmt.limit === undefined ? undefined : offset + stmt.limit);
+  const end = stmt.limit === undefined ? undefined : offset + stmt.limit;
+  if (offset > 0 || end !== undefined) values = values.slice(offset, end);
   if (values.length === 0) return;
   out.push({
     name: m.name,

@@ -1,0 +1,230 @@
+import { randomBytes } from 'node:crypto';
+import { ColumnRows, rowsOf, type SeriesValues } from '../../query/influxql/column-rows.js';
+import type { Value } from '../../query/influxql/evaluate.js';
+import type { StatementResult } from '../../query/influxql/execute.js';
+import { zoneOffsetMicros } from '../../query/influxql/timezone.js';
+
+/**
+ * The InfluxDB 1.x response bodies of /query: JSON (written directly for large answers), pretty JSON and
+ * CSV, with times in the `epoch` unit or as RFC 3339.
+ */
+
+/** µs per unit of the `epoch` parameter. */
+const EPOCH_UNITS: Readonly<Record<string, number>> = {
+  ns: 0.001,
+  n: 0.001,
+  u: 1,
+  µ: 1,
+  us: 1,
+  ms: 1_000,
+  s: 1_000_000,
+  m: 60_000_000,
+  h: 3_600_000_000,
+};
+
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+let dayCache = { day: Number.NaN, prefix: '' };
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS` of epoch seconds. A result has thousands of times on few days: the date part is
+ * formatted once per day, the time of day with arithmetic (Date#toISOString per row was the largest cost of
+ * a 1,440-bucket answer).
+ */
+function isoSeconds(seconds: number): string {
+  const day = Math.floor(seconds / 86_400);
+  if (day !== dayCache.day) {
+    dayCache = { day, prefix: new Date(day * 86_400_000).toISOString().slice(0, 11) };
+  }
+  const inDay = seconds - day * 86_400;
+  const h = Math.floor(inDay / 3600);
+  const m = Math.floor((inDay % 3600) / 60);
+  return `${dayCache.prefix}${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[inDay % 60]}`;
+}
+
+/**
+ * RFC 3339 with the fraction trimmed, as InfluxDB prints times (its RFC3339Nano); in a tz() zone, local
+ * time with its offset (`2024-01-01T01:00:00+01:00`).
+ */
+export function formatTime(micros: number, timezone?: string): string {
+  const zone = timezone === undefined ? 0 : zoneOffsetMicros(timezone, micros);
+  const local = micros + zone;
+  const seconds = Math.floor(local / 1_000_000);
+  const iso = isoSeconds(seconds);
+  const frac = local - seconds * 1_000_000;
+  const fraction = frac === 0 ? '' : `.${String(frac).padStart(6, '0').replace(/0+$/, '')}`;
+  if (zone === 0) return `${iso}${fraction}Z`;
+  const minutes = Math.abs(zone) / 60_000_000;
+  const hh = String(Math.floor(minutes / 60)).padStart(2, '0');
+  const mm = String(minutes % 60).padStart(2, '0');
+  return `${iso}${fraction}${zone < 0 ? '-' : '+'}${hh}:${mm}`;
+}
+
+/** Results in InfluxDB's shape: `time` columns in the `epoch` unit or RFC 3339, SHOW answers without name. */
+export function shapeResults(results: StatementResult[], epoch: string | undefined): unknown[] {
+  return shapeWith(results, epoch, (values, time, timed) => {
+    const rows = rowsOf(values);
+    return timed ? rows.map(([t, ...rest]) => [time(t ?? null), ...rest]) : rows;
+  });
+}
+
+/**
+ * shapeResults with `values` left to `rows`: the JSON path passes a placeholder there instead of a copy of
+ * every row, and writes the rows itself (jsonBody).
+ */
+function shapeWith(
+  results: StatementResult[],
+  epoch: string | undefined,
+  rows: (values: SeriesValues, time: (t: Value) => Value, timed: boolean) => unknown,
+): unknown[] {
+  const unit = epoch === undefined ? undefined : EPOCH_UNITS[epoch];
+  return results.map(({ timezone, ...r }) => {
+    const time = (t: Value): Value =>
+      typeof t !== 'number' ? t : unit === undefined ? formatTime(t, timezone) : Math.floor(t / unit);
+    return {
+      ...r,
+      ...(r.series
+        ? {
+            series: r.series.map(({ name, ...s }) => ({
+              // Meta statements that are not about a measurement (SHOW SERIES, …) have no name.
+              ...(name === '' ? {} : { name }),
+              ...s,
+              values: rows(s.values, time, s.columns[0] === 'time'),
+            })),
+          }
+        : {}),
+    };
+  });
+}
+
+/**
+ * An integer's decimal text. Epoch times (13 to 19 digits) are heap numbers, whose String() takes the slow
+ * general path; two halves below 10^8 are small integers, whose text is fast (and cached).
+ */
+export function integerText(v: number): string {
+  if (v < 1e9 || v > Number.MAX_SAFE_INTEGER) return String(v);
+  let hi = Math.floor(v / 1e8);
+  let lo = v - hi * 1e8;
+  // The division rounds: v / 1e8 can come out at the next integer when v's last digits are all 9s.
+  if (lo < 0) {
+    hi -= 1;
+    lo += 1e8;
+  }
+  const low = String(lo);
+  return `${hi}${'00000000'.slice(low.length)}${low}`;
+}
+
+/** A value as JSON.stringify writes it inside an array, without its generic dispatch. */
+function jsonValue(v: Value | undefined): string {
+  if (typeof v === 'number') return numberText(v);
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  return JSON.stringify(v);
+}
+
+function numberText(v: number): string {
+  if (Number.isInteger(v)) return integerText(v);
+  return Number.isFinite(v) ? String(v) : 'null';
+}
+
+/** Row arrays as a JSON array. */
+function arrayRowsText(values: Value[][], time: (t: Value) => Value, timed: boolean): string {
+  const out = new Array<string>(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const row = values[i] as Value[];
+    let text = `[${jsonValue(timed ? time(row[0] ?? null) : row[0])}`;
+    for (let c = 1; c < row.length; c++) text += `,${jsonValue(row[c])}`;
+    out[i] = `${text}]`;
+  }
+  return `[${out.join(',')}]`;
+}
+
+/**
+ * Rows held as columns as a JSON array, read straight from the columns. Every series of a GROUP BY time
+ * answer has the same bucket starts, so `prefixes` (the `[<time>,` of each start) are made once per
+ * statement; the values of a number column are formatted without boxing them.
+ */
+function columnRowsText(values: ColumnRows, prefixes: readonly string[]): string {
+  const { at, cols } = values;
+  let text = '[';
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k] as number;
+    if (k > 0) text += ',';
+    text += prefixes[i] as string;
+    for (let c = 0; c < cols.length; c++) {
+      const col = cols[c] as Float64Array | readonly Value[];
+      if (c > 0) text += ',';
+      if (col instanceof Float64Array) {
+        text += numberText(col[i] as number);
+      } else text += jsonValue(col[i]);
+    }
+    text += ']';
+  }
+  return `${text}]`;
+}
+
+/**
+ * The same bytes as JSON.stringify(shapeResults(…)) (wrapped by `wrap`), written faster: a 1,000-series
+ * answer in 1-minute buckets has 1.44 million rows, and copying each row to shape it, then serializing it
+ * generically, took longer than computing it. The envelope is serialized with placeholders for `values`
+ * (a NUL, a random nonce and an index: a tag value or a message would have to guess the nonce), and the
+ * body is the envelope's pieces and each series' rows, written directly, as one buffer.
+ */
+export function jsonBody(
+  results: StatementResult[],
+  epoch: string | undefined,
+  wrap: (shaped: unknown) => unknown,
+): Buffer {
+  const parts: Buffer[] = [];
+  const nonce = randomBytes(6).toString('hex');
+  let prefixes: { of: readonly number[]; time: (t: Value) => Value; texts: string[] } | undefined;
+  const shaped = shapeWith(results, epoch, (values, time, timed) => {
+    let text: string;
+    if (values instanceof ColumnRows && timed) {
+      if (prefixes?.of !== values.time || prefixes.time !== time) {
+        const texts = values.time.map((t) => `[${jsonValue(time(t))},`);
+        prefixes = { of: values.time, time, texts };
+      }
+      text = columnRowsText(values, prefixes.texts);
+    } else text = arrayRowsText(rowsOf(values), time, timed);
+    parts.push(Buffer.from(text));
+    return `\u0000${nonce}:${parts.length - 1}`;
+  });
+  const envelope = JSON.stringify(wrap(shaped));
+  const placeholder = new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g');
+  const pieces: Buffer[] = [];
+  let last = 0;
+  for (const match of envelope.matchAll(placeholder)) {
+    pieces.push(Buffer.from(envelope.slice(last, match.index)), parts[Number(match[1])] as Buffer);
+    last = match.index + match[0].length;
+  }
+  pieces.push(Buffer.from(envelope.slice(last)));
+  return Buffer.concat(pieces);
+}
+
+export function csvOf(results: unknown[]): string {
+  const lines: string[] = [];
+  let header = '';
+  const cell = (v: unknown) => {
+    const s = v === null || v === undefined ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  for (const r of results as Array<{
+    series?: Array<{ name: string; tags?: Record<string, string>; columns: string[]; values: unknown[][] }>;
+  }>) {
+    for (const s of r.series ?? []) {
+      const h = ['name', 'tags', ...s.columns].join(',');
+      if (h !== header) {
+        if (lines.length > 0) lines.push('');
+        lines.push(h);
+        header = h;
+      }
+      const tags = s.tags
+        ? Object.entries(s.tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(',')
+        : '';
+      for (const row of s.values) lines.push([cell(s.name), cell(tags), ...row.map(cell)].join(','));
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
