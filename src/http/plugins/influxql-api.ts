@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { tokenAllows } from '../../auth/tokens.js';
@@ -10,7 +11,7 @@ import type { RetentionPolicies } from '../../storage/retention.js';
 import type { TimeSeriesStore } from '../../storage/store.js';
 import { authenticate } from '../auth-hook.js';
 import { INFLUXDB_HEADERS } from './influx-write.js';
-import { csvOf, jsonBody, shapeResults } from './influxql-response.js';
+import { csvOf, jsonPieces, rowCount, shapeResults } from './influxql-response.js';
 
 export interface InfluxQLRoutesOptions {
   readonly auth: Authenticator;
@@ -26,6 +27,9 @@ export interface InfluxQLRoutesOptions {
 }
 
 type Params = Record<string, string | undefined>;
+
+/** Answers with at least this many rows are streamed. */
+const STREAM_ROWS = 50_000;
 
 function paramsOf(req: FastifyRequest): Params {
   const q = { ...(req.query as Params) };
@@ -125,19 +129,26 @@ export const influxqlRoutes: FastifyPluginAsync<InfluxQLRoutesOptions> = async (
     if (accept.includes('application/csv') || accept.includes('text/csv')) {
       return reply.type('application/csv').send(csvOf(shapeResults(results, q.epoch)));
     }
-    if (q.chunked === 'true') {
-      // One JSON object per statement, newline-separated, as InfluxDB's chunked responses.
-      const chunks = results.map((r) => jsonBody([r], q.epoch, (shaped) => ({ results: shaped })));
-      const newline = Buffer.from('\n');
-      return reply
-        .type('application/json')
-        .send(Buffer.concat(chunks.flatMap((c, i) => (i === 0 ? [c] : [newline, c]))));
-    }
     if (q.pretty === 'true') {
       const body = { results: shapeResults(results, q.epoch) };
       return reply.type('application/json').send(JSON.stringify(body, null, 4));
     }
-    return reply.type('application/json').send(jsonBody(results, q.epoch, (shaped) => ({ results: shaped })));
+    const wrap = (shaped: unknown) => ({ results: shaped });
+    // chunked=true: one JSON object per statement, newline-separated, as InfluxDB's chunked responses.
+    const pieces =
+      q.chunked === 'true'
+        ? (function* () {
+            for (const [i, r] of results.entries()) {
+              if (i > 0) yield Buffer.from('\n');
+              yield* jsonPieces([r], q.epoch, wrap);
+            }
+          })()
+        : jsonPieces(results, q.epoch, wrap);
+    reply.type('application/json');
+    // A large answer is sent as it is written (chunked transfer encoding), so the client reads while the
+    // rest is formatted and no second copy of the whole body is held.
+    if (rowCount(results) < STREAM_ROWS) return reply.send(Buffer.concat([...pieces]));
+    return reply.send(Readable.from(pieces, { objectMode: false }));
   };
 
   app.get('/query', handler);

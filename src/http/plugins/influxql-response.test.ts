@@ -4,7 +4,10 @@ import { ColumnRows } from '../../query/influxql/column-rows.js';
 import type { Value } from '../../query/influxql/evaluate.js';
 import type { StatementResult } from '../../query/influxql/execute.js';
 import type { ResultSeries } from '../../query/influxql/select.js';
-import { formatTime, integerText, jsonBody, shapeResults } from './influxql-response.js';
+import { formatTime, jsonPieces, shapeResults } from './influxql-response.js';
+
+const jsonBody = (results: StatementResult[], epoch?: string): Buffer =>
+  Buffer.concat([...jsonPieces(results, epoch, (shaped) => ({ results: shaped }))]);
 
 /** What formatTime must equal: Date's ISO form to the second, InfluxDB's trimmed fraction, Z. */
 function reference(micros: number): string {
@@ -30,27 +33,6 @@ describe('formatTime', () => {
   it('prints local time with its offset in a tz() zone', () => {
     expect(formatTime(1_704_067_200_000_000, 'Europe/Berlin')).toBe('2024-01-01T01:00:00+01:00');
     expect(formatTime(1_704_067_200_000_000, 'America/New_York')).toBe('2023-12-31T19:00:00-05:00');
-  });
-});
-
-describe('integerText', () => {
-  it('is String() for every safe integer, around the split and at runs of 9s', () => {
-    for (const v of [0, -5, 999_999_999, 1e9, 1e9 + 1, 1_234_567_899_999_999, 8_999_999_999_999_999, 1e15]) {
-      expect(integerText(v)).toBe(String(v));
-    }
-    expect(integerText(Number.MAX_SAFE_INTEGER)).toBe(String(Number.MAX_SAFE_INTEGER));
-    fc.assert(
-      fc.property(fc.integer({ min: -1e6, max: Number.MAX_SAFE_INTEGER }), (v) => {
-        expect(integerText(v)).toBe(String(v));
-      }),
-      { numRuns: 20_000 },
-    );
-    fc.assert(
-      fc.property(fc.integer({ min: 10, max: 90_071_992 }), (hi) => {
-        const v = hi * 1e8 - 1;
-        expect(integerText(v)).toBe(String(v));
-      }),
-    );
   });
 });
 
@@ -116,7 +98,7 @@ describe('jsonBody', () => {
         fc.constantFrom(undefined, 'ns', 'u', 'ms', 's', 'h'),
         (results, epoch) => {
           const expected = JSON.stringify({ results: shapeResults(results, epoch) });
-          const body = jsonBody(results, epoch, (shaped) => ({ results: shaped }));
+          const body = jsonBody(results, epoch);
           expect(body.toString('utf8')).toBe(expected);
         },
       ),
@@ -129,11 +111,32 @@ describe('jsonBody', () => {
     const body = jsonBody(
       [{ statement_id: 0, series: [{ name: 'm', columns: ['time', 'v'], values: rows }] }],
       'ms',
-      (shaped) => ({ results: shaped }),
     );
     expect(JSON.parse(body.toString()).results[0].series[0].values).toEqual([
       [0, null],
       [60_000, 1e21],
     ]);
+  });
+
+  it('splits a large answer into buffers of 256 KiB that join to the whole', () => {
+    const starts = Array.from({ length: 20_000 }, (_, i) => 1_700_000_000_000_000 + i * 60_000_000);
+    const col = Float64Array.from(starts, (_, i) => (i % 7 === 0 ? Number.NaN : i / 3));
+    const at = Int32Array.from(starts, (_, i) => i);
+    const series: ResultSeries[] = ['a', 'b', 'c'].map((host) => ({
+      name: 'm',
+      tags: { host },
+      columns: ['time', 'mean'],
+      values: new ColumnRows(starts, [col], at),
+    }));
+    const results: StatementResult[] = [{ statement_id: 0, series }];
+    const pieces = [...jsonPieces(results, undefined, (shaped) => ({ results: shaped }))];
+    expect(pieces.length).toBeGreaterThan(3);
+    for (const p of pieces.slice(0, -1)) {
+      expect(p.length).toBeGreaterThan(255 * 1024);
+      expect(p.length).toBeLessThanOrEqual(256 * 1024);
+    }
+    expect(Buffer.concat(pieces).toString()).toBe(
+      JSON.stringify({ results: shapeResults(results, undefined) }),
+    );
   });
 });

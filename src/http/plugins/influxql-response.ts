@@ -3,6 +3,7 @@ import { ColumnRows, rowsOf, type SeriesValues } from '../../query/influxql/colu
 import type { Value } from '../../query/influxql/evaluate.js';
 import type { StatementResult } from '../../query/influxql/execute.js';
 import { zoneOffsetMicros } from '../../query/influxql/timezone.js';
+import { CHAR, JsonBytes } from './json-bytes.js';
 
 /**
  * The InfluxDB 1.x response bodies of /query: JSON (written directly for large answers), pretty JSON and
@@ -96,109 +97,114 @@ function shapeWith(
   });
 }
 
-/**
- * An integer's decimal text. Epoch times (13 to 19 digits) are heap numbers, whose String() takes the slow
- * general path; two halves below 10^8 are small integers, whose text is fast (and cached).
- */
-export function integerText(v: number): string {
-  if (v < 1e9 || v > Number.MAX_SAFE_INTEGER) return String(v);
-  let hi = Math.floor(v / 1e8);
-  let lo = v - hi * 1e8;
-  // The division rounds: v / 1e8 can come out at the next integer when v's last digits are all 9s.
-  if (lo < 0) {
-    hi -= 1;
-    lo += 1e8;
-  }
-  const low = String(lo);
-  return `${hi}${'00000000'.slice(low.length)}${low}`;
-}
-
-/** A value as JSON.stringify writes it inside an array, without its generic dispatch. */
-function jsonValue(v: Value | undefined): string {
-  if (typeof v === 'number') return numberText(v);
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  return JSON.stringify(v);
-}
-
-function numberText(v: number): string {
-  if (Number.isInteger(v)) return integerText(v);
-  return Number.isFinite(v) ? String(v) : 'null';
-}
-
 /** Row arrays as a JSON array. */
-function arrayRowsText(values: Value[][], time: (t: Value) => Value, timed: boolean): string {
-  const out = new Array<string>(values.length);
+function writeArrayRows(w: JsonBytes, values: Value[][], time: (t: Value) => Value, timed: boolean): void {
+  w.byte(CHAR.open);
   for (let i = 0; i < values.length; i++) {
     const row = values[i] as Value[];
-    let text = `[${jsonValue(timed ? time(row[0] ?? null) : row[0])}`;
-    for (let c = 1; c < row.length; c++) text += `,${jsonValue(row[c])}`;
-    out[i] = `${text}]`;
+    if (i > 0) w.byte(CHAR.comma);
+    w.byte(CHAR.open);
+    w.value(timed ? time(row[0] ?? null) : row[0]);
+    for (let c = 1; c < row.length; c++) {
+      w.byte(CHAR.comma);
+      w.value(row[c]);
+    }
+    w.byte(CHAR.close);
   }
-  return `[${out.join(',')}]`;
+  w.byte(CHAR.close);
+}
+
+/** The `[<time>,` of each bucket start of a statement's GROUP BY time, in one buffer. */
+interface Prefixes {
+  readonly of: readonly number[];
+  readonly time: (t: Value) => Value;
+  readonly bytes: Buffer;
+  /** Bucket i's prefix is bytes[offsets[i], offsets[i + 1]). */
+  readonly offsets: Int32Array;
+}
+
+function prefixesOf(starts: readonly number[], time: (t: Value) => Value): Prefixes {
+  const w = new JsonBytes(starts.length * 24 + 64);
+  const offsets = new Int32Array(starts.length + 1);
+  for (let i = 0; i < starts.length; i++) {
+    offsets[i] = w.length;
+    w.byte(CHAR.open);
+    w.value(time(starts[i] as number));
+    w.byte(CHAR.comma);
+  }
+  offsets[starts.length] = w.length;
+  return { of: starts, time, bytes: Buffer.concat(w.take()), offsets };
 }
 
 /**
  * Rows held as columns as a JSON array, read straight from the columns. Every series of a GROUP BY time
- * answer has the same bucket starts, so `prefixes` (the `[<time>,` of each start) are made once per
- * statement; the values of a number column are formatted without boxing them.
+ * answer has the same bucket starts, so their `[<time>,` are written once per statement and copied.
  */
-function columnRowsText(values: ColumnRows, prefixes: readonly string[]): string {
+function writeColumnRows(w: JsonBytes, values: ColumnRows, prefixes: Prefixes): void {
   const { at, cols } = values;
-  let text = '[';
+  const { bytes, offsets } = prefixes;
+  w.byte(CHAR.open);
   for (let k = 0; k < at.length; k++) {
     const i = at[k] as number;
-    if (k > 0) text += ',';
-    text += prefixes[i] as string;
+    if (k > 0) w.byte(CHAR.comma);
+    w.bytes(bytes, offsets[i], offsets[i + 1]);
     for (let c = 0; c < cols.length; c++) {
       const col = cols[c] as Float64Array | readonly Value[];
-      if (c > 0) text += ',';
-      if (col instanceof Float64Array) {
-        text += numberText(col[i] as number);
-      } else text += jsonValue(col[i]);
+      if (c > 0) w.byte(CHAR.comma);
+      if (col instanceof Float64Array) w.number(col[i] as number);
+      else w.value(col[i]);
     }
-    text += ']';
+    w.byte(CHAR.close);
   }
-  return `${text}]`;
+  w.byte(CHAR.close);
 }
 
 /**
- * The same bytes as JSON.stringify(shapeResults(…)) (wrapped by `wrap`), written faster: a 1,000-series
- * answer in 1-minute buckets has 1.44 million rows, and copying each row to shape it, then serializing it
- * generically, took longer than computing it. The envelope is serialized with placeholders for `values`
- * (a NUL, a random nonce and an index: a tag value or a message would have to guess the nonce), and the
- * body is the envelope's pieces and each series' rows, written directly, as one buffer.
+ * The same bytes as JSON.stringify(shapeResults(…)) (wrapped by `wrap`), written faster and piece by
+ * piece: a 1,000-series answer in 1-minute buckets has 1.44 million rows, and copying each row to shape it,
+ * then serializing it generically, took longer than computing it. The envelope is serialized with
+ * placeholders for `values` (a NUL, a random nonce and an index: a tag value or a message would have to
+ * guess the nonce); the pieces are the envelope's text between them and each series' rows, written as bytes
+ * straight from the columns (json-bytes.ts) when the next piece is asked for, in buffers of PIECE_BYTES.
  */
-export function jsonBody(
+export function* jsonPieces(
   results: StatementResult[],
   epoch: string | undefined,
   wrap: (shaped: unknown) => unknown,
-): Buffer {
-  const parts: Buffer[] = [];
+): Generator<Buffer> {
+  const rows: Array<(w: JsonBytes) => void> = [];
   const nonce = randomBytes(6).toString('hex');
-  let prefixes: { of: readonly number[]; time: (t: Value) => Value; texts: string[] } | undefined;
+  let prefixes: Prefixes | undefined;
   const shaped = shapeWith(results, epoch, (values, time, timed) => {
-    let text: string;
-    if (values instanceof ColumnRows && timed) {
-      if (prefixes?.of !== values.time || prefixes.time !== time) {
-        const texts = values.time.map((t) => `[${jsonValue(time(t))},`);
-        prefixes = { of: values.time, time, texts };
-      }
-      text = columnRowsText(values, prefixes.texts);
-    } else text = arrayRowsText(rowsOf(values), time, timed);
-    parts.push(Buffer.from(text));
-    return `\u0000${nonce}:${parts.length - 1}`;
+    rows.push((w) => {
+      if (!(values instanceof ColumnRows && timed)) return writeArrayRows(w, rowsOf(values), time, timed);
+      if (prefixes?.of !== values.time || prefixes.time !== time) prefixes = prefixesOf(values.time, time);
+      writeColumnRows(w, values, prefixes);
+    });
+    return `\u0000${nonce}:${rows.length - 1}`;
   });
   const envelope = JSON.stringify(wrap(shaped));
   const placeholder = new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g');
-  const pieces: Buffer[] = [];
+  const w = new JsonBytes(PIECE_BYTES);
   let last = 0;
   for (const match of envelope.matchAll(placeholder)) {
-    pieces.push(Buffer.from(envelope.slice(last, match.index)), parts[Number(match[1])] as Buffer);
+    w.text(envelope.slice(last, match.index));
+    (rows[Number(match[1])] as (w: JsonBytes) => void)(w);
     last = match.index + match[0].length;
+    yield* w.takeFull();
   }
-  pieces.push(Buffer.from(envelope.slice(last)));
-  return Buffer.concat(pieces);
+  w.text(envelope.slice(last));
+  yield* w.take();
+}
+
+/** The size of the buffers jsonPieces hands on. */
+const PIECE_BYTES = 256 * 1024;
+
+/** How many rows the results hold. */
+export function rowCount(results: readonly StatementResult[]): number {
+  let n = 0;
+  for (const r of results) for (const s of r.series ?? []) n += s.values.length;
+  return n;
 }
 
 export function csvOf(results: unknown[]): string {
