@@ -133,17 +133,16 @@ export const influxqlRoutes: FastifyPluginAsync<InfluxQLRoutesOptions> = async (
       const body = { results: shapeResults(results, q.epoch) };
       return reply.type('application/json').send(JSON.stringify(body, null, 4));
     }
-    const wrap = (shaped: unknown) => ({ results: shaped });
     // chunked=true: one JSON object per statement, newline-separated, as InfluxDB's chunked responses.
     const pieces =
       q.chunked === 'true'
         ? (function* () {
             for (const [i, r] of results.entries()) {
               if (i > 0) yield Buffer.from('\n');
-              yield* jsonPieces([r], q.epoch, wrap);
+              yield* jsonPieces([r], q.epoch);
             }
           })()
-        : jsonPieces(results, q.epoch, wrap);
+        : jsonPieces(results, q.epoch);
     reply.type('application/json');
     // A large answer is sent as it is written (chunked transfer encoding), so the client reads while the
     // rest is formatted and no second copy of the whole body is held.

@@ -7,7 +7,7 @@ import type { ResultSeries } from '../../query/influxql/select.js';
 import { formatTime, jsonPieces, shapeResults } from './influxql-response.js';
 
 const jsonBody = (results: StatementResult[], epoch?: string): Buffer =>
-  Buffer.concat([...jsonPieces(results, epoch, (shaped) => ({ results: shaped }))]);
+  Buffer.concat([...jsonPieces(results, epoch)]);
 
 /** What formatTime must equal: Date's ISO form to the second, InfluxDB's trimmed fraction, Z. */
 function reference(micros: number): string {
@@ -129,7 +129,7 @@ describe('jsonBody', () => {
       values: new ColumnRows(starts, [col], at),
     }));
     const results: StatementResult[] = [{ statement_id: 0, series }];
-    const pieces = [...jsonPieces(results, undefined, (shaped) => ({ results: shaped }))];
+    const pieces = [...jsonPieces(results, undefined)];
     expect(pieces.length).toBeGreaterThan(3);
     for (const p of pieces.slice(0, -1)) {
       expect(p.length).toBeGreaterThan(255 * 1024);

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { ColumnRows, rowsOf, type SeriesValues } from '../../query/influxql/column-rows.js';
+import { ColumnRows, rowsOf } from '../../query/influxql/column-rows.js';
 import type { Value } from '../../query/influxql/evaluate.js';
 import type { StatementResult } from '../../query/influxql/execute.js';
+import type { ResultSeries } from '../../query/influxql/select.js';
 import { zoneOffsetMicros } from '../../query/influxql/timezone.js';
 import { CHAR, JsonBytes } from './json-bytes.js';
 
@@ -60,41 +60,38 @@ export function formatTime(micros: number, timezone?: string): string {
   return `${iso}${fraction}${zone < 0 ? '-' : '+'}${hh}:${mm}`;
 }
 
+/** How a statement's times are written: in the `epoch` unit, or RFC 3339 (in its tz() zone). */
+function timeFormat(epoch: string | undefined, timezone: string | undefined): (t: Value) => Value {
+  const unit = epoch === undefined ? undefined : EPOCH_UNITS[epoch];
+  return (t) =>
+    typeof t !== 'number' ? t : unit === undefined ? formatTime(t, timezone) : Math.floor(t / unit);
+}
+
 /** Results in InfluxDB's shape: `time` columns in the `epoch` unit or RFC 3339, SHOW answers without name. */
 export function shapeResults(results: StatementResult[], epoch: string | undefined): unknown[] {
-  return shapeWith(results, epoch, (values, time, timed) => {
-    const rows = rowsOf(values);
-    return timed ? rows.map(([t, ...rest]) => [time(t ?? null), ...rest]) : rows;
+  return results.map(({ timezone, ...r }) => {
+    const time = timeFormat(epoch, timezone);
+    const shape = (s: ResultSeries) => {
+      const rows = rowsOf(s.values);
+      return shapeSeries(s, timed(s) ? rows.map(([t, ...rest]) => [time(t ?? null), ...rest]) : rows);
+    };
+    return { ...r, ...(r.series ? { series: r.series.map(shape) } : {}) };
   });
 }
 
-/**
- * shapeResults with `values` left to `rows`: the JSON path passes a placeholder there instead of a copy of
- * every row, and writes the rows itself (jsonBody).
- */
-function shapeWith(
-  results: StatementResult[],
-  epoch: string | undefined,
-  rows: (values: SeriesValues, time: (t: Value) => Value, timed: boolean) => unknown,
-): unknown[] {
-  const unit = epoch === undefined ? undefined : EPOCH_UNITS[epoch];
-  return results.map(({ timezone, ...r }) => {
-    const time = (t: Value): Value =>
-      typeof t !== 'number' ? t : unit === undefined ? formatTime(t, timezone) : Math.floor(t / unit);
-    return {
-      ...r,
-      ...(r.series
-        ? {
-            series: r.series.map(({ name, ...s }) => ({
-              // Meta statements that are not about a measurement (SHOW SERIES, …) have no name.
-              ...(name === '' ? {} : { name }),
-              ...s,
-              values: rows(s.values, time, s.columns[0] === 'time'),
-            })),
-          }
-        : {}),
-    };
-  });
+/** Whether a series' first column is `time` (SHOW answers have none). */
+function timed(s: ResultSeries): boolean {
+  return s.columns[0] === 'time';
+}
+
+/** A series as InfluxDB writes it: meta statements that are not about a measurement have no name. */
+function shapeSeries(s: ResultSeries, values: unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (s.name !== '') out.name = s.name;
+  if (s.tags !== undefined) out.tags = s.tags;
+  out.columns = s.columns;
+  out.values = values;
+  return out;
 }
 
 /** Row arrays as a JSON array. */
@@ -160,40 +157,43 @@ function writeColumnRows(w: JsonBytes, values: ColumnRows, prefixes: Prefixes): 
 }
 
 /**
- * The same bytes as JSON.stringify(shapeResults(…)) (wrapped by `wrap`), written faster and piece by
- * piece: a 1,000-series answer in 1-minute buckets has 1.44 million rows, and copying each row to shape it,
- * then serializing it generically, took longer than computing it. The envelope is serialized with
- * placeholders for `values` (a NUL, a random nonce and an index: a tag value or a message would have to
- * guess the nonce); the pieces are the envelope's text between them and each series' rows, written as bytes
- * straight from the columns (json-bytes.ts) when the next piece is asked for, in buffers of PIECE_BYTES.
+ * The same bytes as JSON.stringify({ results: shapeResults(…) }), written faster and piece by piece: a
+ * 1,000-series answer in 1-minute buckets has 1.44 million rows, and copying each row to shape it, then
+ * serializing it generically, took longer than computing it. Everything is written as bytes (json-bytes.ts):
+ * the envelope by hand in shapeSeries' key order, each series' rows straight from its columns, and a buffer
+ * is handed on whenever PIECE_BYTES are full.
  */
-export function* jsonPieces(
-  results: StatementResult[],
-  epoch: string | undefined,
-  wrap: (shaped: unknown) => unknown,
-): Generator<Buffer> {
-  const rows: Array<(w: JsonBytes) => void> = [];
-  const nonce = randomBytes(6).toString('hex');
-  let prefixes: Prefixes | undefined;
-  const shaped = shapeWith(results, epoch, (values, time, timed) => {
-    rows.push((w) => {
-      if (!(values instanceof ColumnRows && timed)) return writeArrayRows(w, rowsOf(values), time, timed);
-      if (prefixes?.of !== values.time || prefixes.time !== time) prefixes = prefixesOf(values.time, time);
-      writeColumnRows(w, values, prefixes);
-    });
-    return `\u0000${nonce}:${rows.length - 1}`;
-  });
-  const envelope = JSON.stringify(wrap(shaped));
-  const placeholder = new RegExp(`"\\\\u0000${nonce}:(\\d+)"`, 'g');
+export function* jsonPieces(results: StatementResult[], epoch: string | undefined): Generator<Buffer> {
   const w = new JsonBytes(PIECE_BYTES);
-  let last = 0;
-  for (const match of envelope.matchAll(placeholder)) {
-    w.text(envelope.slice(last, match.index));
-    (rows[Number(match[1])] as (w: JsonBytes) => void)(w);
-    last = match.index + match[0].length;
-    yield* w.takeFull();
+  let prefixes: Prefixes | undefined;
+  w.text('{"results":[');
+  for (const [k, r] of results.entries()) {
+    if (k > 0) w.byte(CHAR.comma);
+    w.text('{"statement_id":');
+    w.number(r.statement_id);
+    if (r.series !== undefined) {
+      const time = timeFormat(epoch, r.timezone);
+      w.text(',"series":[');
+      for (const [j, s] of r.series.entries()) {
+        w.text(j > 0 ? ',{' : '{');
+        if (s.name !== '') w.text(`"name":${JSON.stringify(s.name)},`);
+        if (s.tags !== undefined) w.text(`"tags":${JSON.stringify(s.tags)},`);
+        w.text(`"columns":${JSON.stringify(s.columns)},"values":`);
+        const values = s.values;
+        if (values instanceof ColumnRows && timed(s)) {
+          if (prefixes?.of !== values.time || prefixes.time !== time)
+            prefixes = prefixesOf(values.time, time);
+          writeColumnRows(w, values, prefixes);
+        } else writeArrayRows(w, rowsOf(values), time, timed(s));
+        w.byte(CHAR.closeBrace);
+        yield* w.takeFull();
+      }
+      w.byte(CHAR.close);
+    }
+    if (r.error !== undefined) w.text(`,"error":${JSON.stringify(r.error)}`);
+    w.byte(CHAR.closeBrace);
   }
-  w.text(envelope.slice(last));
+  w.text(']}');
   yield* w.take();
 }
 

@@ -17,6 +17,7 @@ export const CHAR = {
   comma: 0x2c,
   open: 0x5b,
   close: 0x5d,
+  closeBrace: 0x7d,
 } as const;
 
 /** Powers of ten for the decimal places tried (exact doubles). */
