@@ -233,3 +233,21 @@ function badParam(message: string): never {
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/**
+ * The series ids of query groups in one list and, alongside, the position of each one's group: how the
+ * SQL drivers hand a query's selection to the database (two arrays, unnested together).
+ */
+export function memberPositions(
+  groups: ReadonlyArray<{ readonly members: ReadonlyArray<{ readonly id: number }> }>,
+): { ids: number[]; ords: number[] } {
+  const ids: number[] = [];
+  const ords: number[] = [];
+  groups.forEach((g, ord) => {
+    for (const s of g.members) {
+      ids.push(s.id);
+      ords.push(ord);
+    }
+  });
+  return { ids, ords };
+}

@@ -74,6 +74,14 @@ interface Sample {
   on: boolean;
 }
 
+/** Points of a few hosts over 8 hours, with ties in time and value between series. */
+const SAMPLE: fc.Arbitrary<Sample> = fc.record({
+  host: fc.integer({ min: 0, max: 4 }),
+  offset: fc.integer({ min: 0, max: 480 }),
+  value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
+  on: fc.boolean(),
+});
+
 function points(samples: readonly Sample[]): Point[] {
   return samples.map(
     (s): Point => ({
@@ -119,17 +127,11 @@ describe('aggregate pushdown and rollups give the JS path’s results', () => {
   });
 
   it('on random data, for every query, with and without rollups, in memory and DuckDB', async () => {
-    const sample = fc.record({
-      host: fc.integer({ min: 0, max: 4 }),
-      offset: fc.integer({ min: 0, max: 480 }),
-      value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
-      on: fc.boolean(),
-    });
     let round = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(sample, { minLength: 1, maxLength: 300 }),
-        fc.array(sample, { maxLength: 40 }),
+        fc.array(SAMPLE, { minLength: 1, maxLength: 300 }),
+        fc.array(SAMPLE, { maxLength: 40 }),
         async (first, late) => {
           round++;
           const db = `r${round}`;
@@ -219,17 +221,11 @@ describe.skipIf(postgresUnavailable() !== undefined)(
     });
 
     it('on random data, for every query, with and without rollups, after late writes and retention', async () => {
-      const sample = fc.record({
-        host: fc.integer({ min: 0, max: 4 }),
-        offset: fc.integer({ min: 0, max: 480 }),
-        value: fc.oneof(fc.integer({ min: -3, max: 3 }), fc.double({ min: -1e6, max: 1e6, noNaN: true })),
-        on: fc.boolean(),
-      });
       let round = 0;
       await fc.assert(
         fc.asyncProperty(
-          fc.array(sample, { minLength: 1, maxLength: 300 }),
-          fc.array(sample, { maxLength: 40 }),
+          fc.array(SAMPLE, { minLength: 1, maxLength: 300 }),
+          fc.array(SAMPLE, { maxLength: 40 }),
           async (first, late) => {
             round++;
             const db = `r${round}`;

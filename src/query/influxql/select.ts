@@ -1,7 +1,6 @@
-import type { FieldType } from '../../core/point.js';
-import type { SeriesInfo, TimeSeriesStore } from '../../storage/store.js';
+import type { TimeSeriesStore } from '../../storage/store.js';
 import { bucketedRows, bucketStarts, numberArg, type Row, wholeRangeRow } from './aggregate.js';
-import type { Dimension, Expr, SelectStatement, Source } from './ast.js';
+import type { Dimension, Expr, SelectStatement } from './ast.js';
 import { ColumnRows, type SeriesValues } from './column-rows.js';
 import {
   applyBinary,
@@ -14,6 +13,7 @@ import {
   type Value,
 } from './evaluate.js';
 import { type Column, isReducer, MATH, mathFn, TRANSFORMS, transform } from './functions.js';
+import { type Measurement, resolveSources } from './measurements.js';
 import { earliestBucket, fetchPushed, pushableCalls, pushedRows, tagPredicateOf } from './pushdown.js';
 
 export interface SelectContext {
@@ -45,14 +45,6 @@ interface Universe {
   readonly tags: ReadonlySet<string>;
 }
 
-interface Measurement {
-  readonly database: string;
-  readonly name: string;
-  readonly series: readonly SeriesInfo[];
-  readonly fields: ReadonlyMap<string, FieldType>;
-  readonly tagKeys: readonly string[];
-}
-
 /** SELECT: fetch the fields it needs per series, filter, group, aggregate, fill, transform, shape. */
 export async function executeSelect(stmt: SelectStatement, ctx: SelectContext): Promise<ResultSeries[]> {
   if (stmt.into) throw queryError('SELECT … INTO is not supported');
@@ -67,49 +59,6 @@ export async function executeSelect(stmt: SelectStatement, ctx: SelectContext): 
   const soffset = stmt.soffset ?? 0;
   const page = out.slice(soffset, stmt.slimit === undefined ? undefined : soffset + stmt.slimit);
   return stmt.descending ? page.reverse() : page;
-}
-
-async function resolveSources(sources: readonly Source[], ctx: SelectContext): Promise<Measurement[]> {
-  const out: Measurement[] = [];
-  for (const source of sources) {
-    const database = source.database || ctx.database;
-    if (!database) throw queryError('database name required');
-    const all = await ctx.store.listSeries({ database });
-    const names =
-      source.kind === 'regex'
-        ? [...new Set(all.map((s) => s.measurement))].filter((n) => regexOf(source.source).test(n)).sort()
-        : [source.name];
-    for (const name of names) out.push(measurementOf(all, database, name));
-  }
-  return out;
-}
-
-/**
- * A measurement's series, fields and tag keys, remembered per series list: a store hands out the same list
- * while its catalog is unchanged (WorkerStore), so a dashboard's repeated queries skip the walk over every
- * series of the database. Read-only for its users.
- */
-const measurementCache = new WeakMap<readonly SeriesInfo[], Map<string, Measurement>>();
-
-function measurementOf(all: readonly SeriesInfo[], database: string, name: string): Measurement {
-  let byName = measurementCache.get(all);
-  if (byName === undefined) {
-    byName = new Map();
-    measurementCache.set(all, byName);
-  }
-  const key = `${database}\u0000${name}`;
-  const hit = byName.get(key);
-  if (hit !== undefined) return hit;
-  const series = all.filter((s) => s.measurement === name);
-  const fields = new Map<string, FieldType>();
-  const tagKeys = new Set<string>();
-  for (const s of series) {
-    for (const [f, t] of Object.entries(s.fields)) fields.set(f, t);
-    for (const k of Object.keys(s.tags)) tagKeys.add(k);
-  }
-  const m: Measurement = { database, name, series, fields, tagKeys: [...tagKeys].sort() };
-  byName.set(key, m);
-  return m;
 }
 
 /** The column name InfluxDB gives an expression. */

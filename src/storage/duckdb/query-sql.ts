@@ -1,6 +1,6 @@
 import type { DuckDBValue } from '@duckdb/node-api';
 import type { EpochMicros, FieldType, FieldValue } from '../../core/point.js';
-import { bucketStart } from '../semantics.js';
+import { bucketStart, memberPositions } from '../semantics.js';
 import type { QueryResult, SeriesData, SeriesQuery } from '../store.js';
 import type { CatalogEntry } from './catalog.js';
 
@@ -43,14 +43,7 @@ export interface SidSelection {
 const DIRECT_SERIES = 16;
 
 export function selectSids(groups: readonly QueryGroup[]): SidSelection {
-  const sids: number[] = [];
-  const ords: number[] = [];
-  groups.forEach((g, ord) => {
-    for (const e of g.members) {
-      sids.push(e.id);
-      ords.push(ord);
-    }
-  });
+  const { ids: sids, ords } = memberPositions(groups);
   if (sids.length <= DIRECT_SERIES && sids.length === groups.length) {
     const list = sids.join(', ');
     return {

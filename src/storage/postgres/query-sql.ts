@@ -1,5 +1,5 @@
 import { type EpochMicros, type FieldType, type FieldValue, seriesKey } from '../../core/point.js';
-import { compareStrings, seriesIdentity, sortedTags } from '../semantics.js';
+import { compareStrings, memberPositions, seriesIdentity, sortedTags } from '../semantics.js';
 import type { QueryResult, SeriesData, SeriesInfo, SeriesQuery } from '../store.js';
 import { type SchemaNames, schemaNames } from './schema.js';
 import { epochMicrosSql, intervalLiteral, timestampLiteral } from './time.js';
@@ -51,14 +51,7 @@ export function compileSeriesQuery(
   type: FieldType,
 ): CompiledQuery {
   const n = schemaNames(schema);
-  const ids: number[] = [];
-  const ords: number[] = [];
-  groups.forEach((g, ord) => {
-    for (const s of g.members) {
-      ids.push(s.id);
-      ords.push(ord);
-    }
-  });
+  const { ids, ords } = memberPositions(groups);
   const values: unknown[] = [ids, ords, timestampLiteral(q.from), timestampLiteral(q.to), q.limit + 1];
   const column = type === 'string' ? 'value_text' : type === 'boolean' ? 'value_bool' : 'value_float';
   // Ties between series at one time go to the larger value, in code-point order for strings.

@@ -1,6 +1,7 @@
 import type { FieldValue } from '../../core/point.js';
 import { type PartialState, StateBuckets } from '../rollup/partial.js';
 import type { Segment } from '../rollup/plan.js';
+import { memberPositions } from '../semantics.js';
 import type { SeriesQuery } from '../store.js';
 import type { CompiledQuery, SelectedGroup } from './query-sql.js';
 import { schemaNames } from './schema.js';
@@ -49,14 +50,7 @@ export function segmentSql(
 ): CompiledQuery {
   const n = schemaNames(schema);
   const aggregate = q.aggregate as Needed;
-  const ids: number[] = [];
-  const ords: number[] = [];
-  groups.forEach((g, ord) => {
-    for (const s of g.members) {
-      ids.push(s.id);
-      ords.push(ord);
-    }
-  });
+  const { ids, ords } = memberPositions(groups);
   const selected = 'unnest($1::integer[], $2::integer[]) AS sel(id, ord)';
   if (segment.level === undefined) {
     const columns = stateColumns(aggregate, {
