@@ -93,6 +93,29 @@ export interface QueryResult {
   readonly truncated: boolean;
 }
 
+/**
+ * A bucketed number aggregate's answer laid out dense (`queryGrid`): row r of `values` holds series r's
+ * value in each bucket of the range, NaN where the bucket holds no point. The same content as query()'s
+ * sparse series: the same series (those with at least one bucket, in the same order), the same bucket
+ * starts (bucket k starts at `first + k * interval`, `first` being the bucket of the query's `from`) and
+ * the same values; `truncated` as query() has it (past `limit` non-empty buckets there are no values).
+ */
+export interface BucketGrid {
+  readonly series: ReadonlyArray<Omit<SeriesData, 'time' | 'value'>>;
+  readonly first: EpochMicros;
+  readonly interval: number;
+  readonly buckets: number;
+  /** series.length × buckets, row by row. */
+  readonly values: Float64Array;
+  readonly truncated: boolean;
+}
+
+/**
+ * Series × buckets a grid may have: 32 MiB of values. A query whose range is longer (or that has no lower
+ * time bound) gets a sparse answer from query().
+ */
+export const MAX_GRID_CELLS = 1 << 22;
+
 export interface SeriesInfo {
   readonly database: string;
   readonly measurement: string;
@@ -208,6 +231,13 @@ export interface TimeSeriesStore {
   stop(): Promise<void>;
   write(points: readonly Point[]): Promise<WriteOutcome>;
   query(q: SeriesQuery): Promise<QueryResult>;
+  /**
+   * Optional: query() of a bucketed aggregate with number results (float fields, or count) as a dense
+   * grid, which a wide answer (a thousand series of a day in minutes) reaches the query layer in without a
+   * row array per series. Undefined when the query is not of that kind or its grid would exceed
+   * MAX_GRID_CELLS: ask query().
+   */
+  queryGrid?(q: SeriesQuery): Promise<BucketGrid | undefined>;
   listSeries(filter: SeriesFilter): Promise<readonly SeriesInfo[]>;
   listDatabases(): Promise<string[]>;
 

@@ -6,8 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Point } from '../../src/core/point.js';
 import { DuckDbStore, type DuckDbStoreOptions } from '../../src/storage/duckdb/duckdb-store.js';
 import { MemoryStore } from '../../src/storage/memory/memory-store.js';
+import { gridContract } from './grid-contract.js';
 import { storeContract } from './store-contract.js';
-import { expectAppError, HOUR, letter, point, query, SECOND, T0 } from './store-fixtures.js';
+import { expectAppError, HOUR, letter, MINUTE, point, query, SECOND, T0 } from './store-fixtures.js';
 
 storeContract('duckdb (file)', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sensorhub-duckdb-'));
@@ -21,6 +22,17 @@ storeContract('duckdb (file)', async () => {
 
 storeContract('duckdb (:memory:)', async () => ({
   store: new DuckDbStore({ path: ':memory:' }),
+  cleanup: async () => {},
+}));
+
+gridContract('duckdb with rollups', async () => ({
+  store: new DuckDbStore({
+    path: ':memory:',
+    rollups: [
+      { interval: MINUTE, keep: 1000 * HOUR },
+      { interval: 10 * MINUTE, keep: 1000 * HOUR },
+    ],
+  }),
   cleanup: async () => {},
 }));
 

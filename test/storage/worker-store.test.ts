@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Point } from '../../src/core/point.js';
 import { WorkerStore } from '../../src/storage/worker/worker-store.js';
+import { gridContract } from './grid-contract.js';
 import { storeContract } from './store-contract.js';
+import { HOUR, MINUTE } from './store-fixtures.js';
 
 storeContract('duckdb on a worker thread', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'sensorhub-worker-'));
@@ -13,6 +15,17 @@ storeContract('duckdb on a worker thread', async () => {
     store: new WorkerStore({ path }),
     cleanup: () => rm(dir, { recursive: true, force: true }),
     reopen: () => new WorkerStore({ path }),
+  };
+});
+
+gridContract('duckdb on a worker thread', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sensorhub-worker-'));
+  return {
+    store: new WorkerStore({
+      path: join(dir, 'store.duckdb'),
+      rollups: [{ interval: MINUTE, keep: 1000 * HOUR }],
+    }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });
 

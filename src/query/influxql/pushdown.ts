@@ -112,11 +112,13 @@ export function tagPredicateOf(
   return convert(cond);
 }
 
-/** One pushed call's answer for one group, as the store returned it: bucket times ascending. */
-interface CallValues {
-  readonly time: readonly number[];
-  readonly value: readonly Value[];
-}
+/**
+ * One pushed call's answer for one group, as the store returned it: sparse rows (bucket times ascending),
+ * or the group's row of a dense grid (bucket k starts at first + k × interval; NaN: no point).
+ */
+type CallValues =
+  | { readonly time: readonly number[]; readonly value: readonly Value[] }
+  | { readonly first: number; readonly interval: number; readonly row: Float64Array };
 
 /** What the store returned for one group, per pushed call. */
 interface GroupValues {
@@ -127,11 +129,12 @@ interface GroupValues {
 /**
  * The store's answers laid over the query's buckets. Each call's rows are matched to bucket indexes once,
  * by walking both in time order, so a bucket lookup is an array read: with 1,000 series of 1,440 buckets
- * a Map per series and a key string per lookup cost more than the store's query.
+ * a Map per series and a key string per lookup cost more than the store's query. A grid row whose buckets
+ * are the query's is handed to numbers() as it is.
  */
 class PushedBuckets implements BucketSource {
   readonly starts: readonly number[];
-  /** Per call key: per bucket index, the row of the store's answer, or -1. */
+  /** Per call key: per bucket index, the row of the store's answer (or the grid cell), or -1. */
   readonly #rows = new Map<string, Int32Array>();
   readonly #values: ReadonlyMap<string, CallValues>;
   /** callKey per call node: computed once, not per bucket. */
@@ -146,7 +149,12 @@ class PushedBuckets implements BucketSource {
     this.#values = values;
     for (const [key, v] of values) {
       const rows = new Int32Array(starts.length).fill(-1);
-      if (whole) {
+      if ('row' in v) {
+        for (let i = 0; i < starts.length; i++) {
+          const k = ((starts[i] as number) - v.first) / v.interval;
+          if (Number.isInteger(k) && k >= 0 && k < v.row.length && !Number.isNaN(v.row[k])) rows[i] = k;
+        }
+      } else if (whole) {
         if (v.time.length > 0) rows[0] = 0;
       } else {
         let j = 0;
@@ -170,21 +178,28 @@ class PushedBuckets implements BucketSource {
     const j = this.#rows.get(key)?.[i] ?? -1;
     if (j < 0) return undefined;
     const v = this.#values.get(key) as CallValues;
+    if ('row' in v) return { value: v.row[j] as number, time: this.starts[i] as number };
     return { value: v.value[j] as Value, time: v.time[j] as number };
   }
 
   numbers(call: Call): Float64Array | undefined {
     const key = this.#keyOf(call);
-    const out = new Float64Array(this.starts.length).fill(Number.NaN);
+    const v = this.#values.get(key);
+    const n = this.starts.length;
+    if (v !== undefined && 'row' in v) {
+      const k = ((this.starts[0] as number) - v.first) / v.interval;
+      // The grid's buckets are the query's (the usual case): its row, copied (fill writes into it).
+      if (n > 0 && k === 0 && v.row.length === n) return v.row.slice();
+    }
+    const out = new Float64Array(n).fill(Number.NaN);
     const rows = this.#rows.get(key);
-    const values = this.#values.get(key)?.value;
-    if (rows === undefined || values === undefined) return out;
+    if (rows === undefined || v === undefined) return out;
     for (let i = 0; i < rows.length; i++) {
       const j = rows[i] as number;
       if (j < 0) continue;
-      const v = values[j];
-      if (typeof v !== 'number') return undefined;
-      out[i] = v;
+      const x = 'row' in v ? v.row[j] : v.value[j];
+      if (typeof x !== 'number') return undefined;
+      out[i] = x;
     }
     return out;
   }
@@ -213,12 +228,28 @@ export interface PushdownRequest {
   readonly maxPoints: number;
 }
 
-/** One store query per pushed call (in parallel), gathered per group. */
+/**
+ * One store query per pushed call (in parallel), gathered per group. Bucketed calls ask for a dense grid
+ * first (stores that have queryGrid), then for sparse rows.
+ */
 export async function fetchPushed(r: PushdownRequest): Promise<GroupValues[]> {
   const groups = new Map<string, GroupValues>();
+  const group = (tags: Readonly<Record<string, string>>): GroupValues => {
+    const id = JSON.stringify(r.groupKeys.map((t) => tags[t] ?? ''));
+    let g = groups.get(id);
+    if (g === undefined) {
+      const own: Record<string, string> = {};
+      for (const t of r.groupKeys) own[t] = tags[t] ?? '';
+      g = { tags: own, calls: new Map() };
+      groups.set(id, g);
+    }
+    return g;
+  };
+  const tooMany = () =>
+    queryError(`the query makes more than query.maxPoints (${r.maxPoints}) buckets; narrow the time range`);
   const entries = [...r.calls];
   const results = await Promise.all(
-    entries.map(([, c]) => {
+    entries.map(async ([, c]) => {
       const q: SeriesQuery = {
         database: r.database,
         measurement: r.measurement,
@@ -234,26 +265,22 @@ export async function fetchPushed(r: PushdownRequest): Promise<GroupValues[]> {
           : { interval: r.time.interval, ...(r.time.offset === 0 ? {} : { offset: r.time.offset }) }),
         limit: r.maxPoints,
       };
-      return r.store.query(q);
+      const grid = r.time === undefined ? undefined : await r.store.queryGrid?.(q);
+      return grid ?? r.store.query(q);
     }),
   );
   results.forEach((result, k) => {
-    if (result.truncated)
-      throw queryError(
-        `the query makes more than query.maxPoints (${r.maxPoints}) buckets; narrow the time range`,
-      );
+    if (result.truncated) throw tooMany();
     const key = (entries[k] as [string, unknown])[0];
-    for (const s of result.series) {
-      const id = JSON.stringify(r.groupKeys.map((t) => s.tags[t] ?? ''));
-      let g = groups.get(id);
-      if (g === undefined) {
-        const tags: Record<string, string> = {};
-        for (const t of r.groupKeys) tags[t] = s.tags[t] ?? '';
-        g = { tags, calls: new Map() };
-        groups.set(id, g);
-      }
-      g.calls.set(key, { time: s.time, value: s.value as Value[] });
+    if ('values' in result) {
+      const { first, interval, buckets, values } = result;
+      result.series.forEach((s, i) => {
+        const row = values.subarray(i * buckets, (i + 1) * buckets);
+        group(s.tags).calls.set(key, { first, interval, row });
+      });
+      return;
     }
+    for (const s of result.series) group(s.tags).calls.set(key, { time: s.time, value: s.value as Value[] });
   });
   return [...groups.values()];
 }
@@ -262,8 +289,17 @@ export async function fetchPushed(r: PushdownRequest): Promise<GroupValues[]> {
 export function earliestBucket(groups: readonly GroupValues[]): number {
   let earliest = Number.POSITIVE_INFINITY;
   for (const g of groups)
-    for (const v of g.calls.values()) if ((v.time[0] ?? earliest) < earliest) earliest = v.time[0] as number;
+    for (const v of g.calls.values()) {
+      const t = 'row' in v ? firstCell(v) : v.time[0];
+      if (t !== undefined && t < earliest) earliest = t;
+    }
   return earliest;
+}
+
+/** The start of a grid row's first non-empty bucket. */
+function firstCell(v: { readonly first: number; readonly interval: number; readonly row: Float64Array }) {
+  for (let k = 0; k < v.row.length; k++) if (!Number.isNaN(v.row[k])) return v.first + k * v.interval;
+  return undefined;
 }
 
 /** The buckets of a GROUP BY time query: their starts (shared by every group) and width. */

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { type DuckDBConnection, type DuckDBDataChunk, DuckDBInstance } from '@duckdb/node-api';
 import { AppError, errorMessage } from '../../core/errors.js';
 import type { EpochMicros, FieldType, Point } from '../../core/point.js';
+import { emptyGrid, gridFits, placeGrid } from '../bucket-grid.js';
 import {
   checkDeadLetterFilter,
   checkDeadLetterIds,
@@ -21,6 +22,7 @@ import {
   WRITE_FAILURE_NOT_READY_MS,
 } from '../semantics.js';
 import type {
+  BucketGrid,
   DatabaseStats,
   DeadLetter,
   DeadLetterCountFilter,
@@ -230,24 +232,64 @@ export class DuckDbStore implements TimeSeriesStore {
   }
 
   async query(query: SeriesQuery): Promise<QueryResult> {
-    const db = this.#assertOpen();
+    const plan = this.#planRead(query);
+    if (plan === undefined) return EMPTY;
+    const { q, groups, type, compile } = plan;
+    if (!numericResult(q, type)) {
+      const sql = compile(true);
+      const db = this.#assertOpen();
+      const columns = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql)).getColumns());
+      return decodeSeriesRows(columns, q, groups, type);
+    }
+    const { interval } = q;
+    if (interval === undefined) return decodeSeriesRows(await this.#readRows(compile(true)), q, groups, type);
+    // Buckets are read in any order and placed here; past the limit, the first ones in order are wanted.
+    const rows = await this.#readRows(compile(false));
+    const columns =
+      rows[0].length > q.limit
+        ? await this.#readRows(compile(true))
+        : orderBucketRows(rows, { ...q, interval }, groups.length);
+    return decodeSeriesRows(columns, q, groups, type);
+  }
+
+  async queryGrid(query: SeriesQuery): Promise<BucketGrid | undefined> {
+    const { interval } = query;
+    if (interval === undefined || query.aggregate === 'raw') return undefined;
+    const bucketed = { ...query, interval };
+    const plan = this.#planRead(query);
+    if (plan === undefined) return emptyGrid(bucketed);
+    const { groups, type, compile } = plan;
+    if ((type !== 'float' && query.aggregate !== 'count') || !gridFits(bucketed, groups.length))
+      return undefined;
+    return placeGrid(await this.#readRows(compile(false)), bucketed, groups);
+  }
+
+  /**
+   * What a read needs: the query (narrowed for last()), its groups of series, the field's type and its
+   * SQL (from rollups where they serve it; `ordered`: rows in (ord, t) order). Undefined: nothing to read.
+   */
+  #planRead(
+    query: SeriesQuery,
+  ):
+    | { q: SeriesQuery; groups: QueryGroup[]; type: FieldType; compile: (ordered: boolean) => string }
+    | undefined {
+    this.#assertOpen();
     validateQuery(query);
     const type = this.#catalog.fieldType(query.database, query.measurement, query.field);
-    if (type === undefined) return EMPTY;
+    if (type === undefined) return undefined;
     validateAggregateType(query, type);
-    if (query.to <= query.from) return EMPTY;
+    if (query.to <= query.from) return undefined;
     const series = this.#catalog
       .entriesOf(query.database, query.measurement)
       .filter((e) => e.field === query.field && seriesSelected(e.tags, query))
       .sort(bySeriesKey);
-    if (series.length === 0) return EMPTY;
+    if (series.length === 0) return undefined;
     const rawSince = this.#rawSince.get(query.database) ?? Number.NEGATIVE_INFINITY;
-    const narrowed =
+    const q =
       this.#rollups.enabled && query.from < rawSince
         ? query
         : narrowLast(query, series, (sid) => this.#catalog.maxTime(sid));
-    if (narrowed === undefined) return EMPTY;
-    const q = narrowed;
+    if (q === undefined) return undefined;
     const groups: QueryGroup[] =
       q.aggregate === 'raw' ? groupSeries(series, undefined) : groupSeries(series, q.groupBy);
     const segments =
@@ -257,25 +299,16 @@ export class DuckDbStore implements TimeSeriesStore {
     const rolled = segments.length > 1 || segments[0]?.level !== undefined;
     const compile = (ordered: boolean): string =>
       rolled ? rollupQuerySql(q, groups, segments, ordered) : compileSeriesQuery(q, groups, type, ordered);
-    if (!numericResult(q, type)) {
-      const sql = compile(true);
-      const columns = await this.#reads.run(async () => (await db.reader.runAndReadAll(sql)).getColumns());
-      return decodeSeriesRows(columns, q, groups, type);
-    }
-    const read = (sql: string) =>
-      this.#reads.run(async () => {
-        const { columns } = readNumberColumns(await db.reader.run(sql), ['integer', 'double', 'double']);
-        return columns as [Int32Array, Float64Array, Float64Array];
-      });
-    const { interval } = q;
-    if (interval === undefined) return decodeSeriesRows(await read(compile(true)), q, groups, type);
-    // Buckets are read in any order and placed here; past the limit, the first ones in order are wanted.
-    const rows = await read(compile(false));
-    const columns =
-      rows[0].length > q.limit
-        ? await read(compile(true))
-        : orderBucketRows(rows, { ...q, interval }, groups.length);
-    return decodeSeriesRows(columns, q, groups, type);
+    return { q, groups, type, compile };
+  }
+
+  /** Rows (ord INTEGER, t DOUBLE, val DOUBLE) of a numeric read, as typed arrays. */
+  #readRows(sql: string): Promise<[Int32Array, Float64Array, Float64Array]> {
+    const db = this.#assertOpen();
+    return this.#reads.run(async () => {
+      const { columns } = readNumberColumns(await db.reader.run(sql), ['integer', 'double', 'double']);
+      return columns as [Int32Array, Float64Array, Float64Array];
+    });
   }
 
   async maintainRollups(now: EpochMicros): Promise<RollupReport> {

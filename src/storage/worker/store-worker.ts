@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DuckDbStore } from '../duckdb/duckdb-store.js';
-import type { RollupLevel, TimeSeriesStore } from '../store.js';
+import type { RollupLevel, SeriesQuery, TimeSeriesStore } from '../store.js';
 import { asBuffer, decodePoints, type EncodedPoints } from './point-codec.js';
 import { type StoreState, serializeError, type WorkerRequest, type WorkerResponse } from './protocol.js';
 import { encodeResult, resultTransferList } from './result-codec.js';
@@ -34,6 +34,11 @@ async function call(req: WorkerRequest): Promise<unknown> {
       const encoded = encodeResult(await store.query(a[0] as Parameters<TimeSeriesStore['query']>[0]));
       transfers.set(encoded, resultTransferList(encoded));
       return encoded;
+    }
+    case 'queryGrid': {
+      const grid = await store.queryGrid?.(a[0] as SeriesQuery);
+      if (grid !== undefined) transfers.set(grid, [grid.values.buffer as ArrayBuffer]);
+      return grid;
     }
     case 'maintainRollups':
       return store.maintainRollups(a[0] as number);

@@ -5,6 +5,7 @@ import { AppError } from '../../core/errors.js';
 import type { EpochMicros, Point } from '../../core/point.js';
 import { WRITE_FAILURE_NOT_READY_MS } from '../semantics.js';
 import type {
+  BucketGrid,
   DatabaseStats,
   DeadLetter,
   DeadLetterCountFilter,
@@ -118,6 +119,11 @@ export class WorkerStore implements TimeSeriesStore {
 
   async query(q: SeriesQuery): Promise<QueryResult> {
     return decodeResult((await this.#call('query', [q])) as EncodedResult);
+  }
+
+  /** The grid's values cross from the store's thread as they are (transferred, not copied). */
+  async queryGrid(q: SeriesQuery): Promise<BucketGrid | undefined> {
+    return (await this.#call('queryGrid', [q])) as BucketGrid | undefined;
   }
 
   async maintainRollups(now: EpochMicros): Promise<RollupReport> {
