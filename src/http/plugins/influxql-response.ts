@@ -3,7 +3,7 @@ import type { Value } from '../../query/influxql/evaluate.js';
 import type { StatementResult } from '../../query/influxql/execute.js';
 import type { ResultSeries } from '../../query/influxql/select.js';
 import { zoneOffsetMicros } from '../../query/influxql/timezone.js';
-import { CHAR, JsonBytes } from './json-bytes.js';
+import { CHAR, JsonBytes, NUMBER_ROOM, writeNumber } from './json-bytes.js';
 
 /**
  * The InfluxDB 1.x response bodies of /query: JSON (written directly for large answers), pretty JSON and
@@ -118,19 +118,23 @@ interface Prefixes {
   readonly bytes: Buffer;
   /** Bucket i's prefix is bytes[offsets[i], offsets[i + 1]). */
   readonly offsets: Int32Array;
+  /** The longest prefix's length. */
+  readonly longest: number;
 }
 
 function prefixesOf(starts: readonly number[], time: (t: Value) => Value): Prefixes {
   const w = new JsonBytes(starts.length * 24 + 64);
   const offsets = new Int32Array(starts.length + 1);
+  let longest = 0;
   for (let i = 0; i < starts.length; i++) {
     offsets[i] = w.length;
     w.byte(CHAR.open);
     w.value(time(starts[i] as number));
     w.byte(CHAR.comma);
+    longest = Math.max(longest, w.length - (offsets[i] as number));
   }
   offsets[starts.length] = w.length;
-  return { of: starts, time, bytes: Buffer.concat(w.take()), offsets };
+  return { of: starts, time, bytes: Buffer.concat(w.take()), offsets, longest };
 }
 
 /**
@@ -139,6 +143,11 @@ function prefixesOf(starts: readonly number[], time: (t: Value) => Value): Prefi
  */
 function writeColumnRows(w: JsonBytes, values: ColumnRows, prefixes: Prefixes): void {
   const { at, cols } = values;
+  const numbers = cols.filter((c): c is Float64Array => c instanceof Float64Array);
+  if (numbers.length === cols.length) {
+    writeNumberRows(w, at, numbers, prefixes);
+    return;
+  }
   const { bytes, offsets } = prefixes;
   w.byte(CHAR.open);
   for (let k = 0; k < at.length; k++) {
@@ -152,6 +161,42 @@ function writeColumnRows(w: JsonBytes, values: ColumnRows, prefixes: Prefixes): 
       else w.value(col[i]);
     }
     w.byte(CHAR.close);
+  }
+  w.byte(CHAR.close);
+}
+
+/** writeColumnRows of number columns only (the wide answers): each row written in place, room made once. */
+function writeNumberRows(
+  w: JsonBytes,
+  at: Int32Array,
+  cols: readonly Float64Array[],
+  { bytes, offsets, longest }: Prefixes,
+): void {
+  const room = 2 + longest + cols.length * (NUMBER_ROOM + 1);
+  const source = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  let viewOf: Buffer | undefined;
+  let view = source;
+  w.byte(CHAR.open);
+  for (let k = 0; k < at.length; k++) {
+    const i = at[k] as number;
+    const buf = w.reserve(room);
+    let off = w.offset;
+    if (k > 0) buf[off++] = CHAR.comma;
+    if (buf !== viewOf) {
+      viewOf = buf;
+      view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    }
+    // The prefix four bytes at a time (a row's time is ~16 bytes; a byte loop was a third of the writing).
+    const end = offsets[i + 1] as number;
+    let b = offsets[i] as number;
+    for (; b + 4 <= end; b += 4, off += 4) view.setUint32(off, source.getUint32(b));
+    for (; b < end; b++) buf[off++] = bytes[b] as number;
+    for (let c = 0; c < cols.length; c++) {
+      if (c > 0) buf[off++] = CHAR.comma;
+      off = writeNumber(buf, off, (cols[c] as Float64Array)[i] as number);
+    }
+    buf[off++] = CHAR.close;
+    w.offset = off;
   }
   w.byte(CHAR.close);
 }

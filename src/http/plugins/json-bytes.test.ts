@@ -14,7 +14,46 @@ const reading = fc
   .tuple(fc.integer({ min: -2e12, max: 2e12 }), fc.integer({ min: 0, max: 8 }))
   .map(([m, places]) => m / 10 ** places);
 
+/** Computed values: means of readings, ratios, anything in the range written by digits (1e-6 to 1e15). */
+const mean = fc
+  .array(reading, { minLength: 1, maxLength: 12 })
+  .map((xs) => xs.reduce((a, b) => a + b, 0) / xs.length);
+const inRange = fc.double({ min: 1e-6, max: 1e15, noNaN: true });
+/** A decimal of 1 to 17 significant digits, read as the double nearest it. */
+const decimal = fc
+  .tuple(fc.stringMatching(/^[1-9][0-9]{0,16}$/), fc.integer({ min: -24, max: 15 }))
+  .map(([digits, e]) => Number(`${digits}e${e}`));
+/** 16 and 17 digits whose last 8 are near 0 or 10^8: where their two halves are split (with a correction). */
+const split = fc
+  .tuple(
+    fc.stringMatching(/^[1-9][0-9]{7,8}$/),
+    fc.constantFrom('0000000', '9999999'),
+    fc.stringMatching(/^[0-9]$/),
+    fc.integer({ min: -22, max: -2 }),
+  )
+  .map(([high, middle, last, e]) => Number(`${high}${middle}${last}e${e}`));
+/** The doubles next to a power of ten (the digit count changes there). */
+const nearPower = fc
+  .tuple(fc.integer({ min: -7, max: 16 }), fc.integer({ min: -4, max: 4 }))
+  .map(([e, steps]) => {
+    const f = new Float64Array([Number(`1e${e}`)]);
+    const bits = new BigInt64Array(f.buffer);
+    bits[0] = (bits[0] as bigint) + BigInt(steps);
+    return f[0] as number;
+  });
+
 describe('JsonBytes numbers', () => {
+  it('writes computed values (15, 16 and 17 digits) as String() does', () => {
+    for (const arbitrary of [mean, inRange, decimal, split, nearPower])
+      fc.assert(
+        fc.property(arbitrary, fc.boolean(), (v, negative) => {
+          const x = negative ? -v : v;
+          expect(written(x)).toBe(String(x));
+        }),
+        { numRuns: 50_000 },
+      );
+  });
+
   it('writes every double as JSON.stringify does', () => {
     fc.assert(
       fc.property(fc.double(), (v) => {

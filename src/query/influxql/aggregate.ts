@@ -306,6 +306,9 @@ export function bucketedValues(
 ): ColumnRows {
   const cols = columns.map((c) => aggColumn(c.expr, buckets, fill, interval).value);
   const n = buckets.starts.length;
+  // Every bucket is a row (number columns have no transform gaps): one index list for every series.
+  if (fill.kind !== 'none' && cols.every((c) => c instanceof Float64Array))
+    return new ColumnRows(buckets.starts, cols, everyBucket(n));
   const at = new Int32Array(n);
   let k = 0;
   // A bucket is a row unless fill(none) leaves it out or a transform has no value there yet.
@@ -315,6 +318,13 @@ export function bucketedValues(
     at[k++] = i;
   }
   return new ColumnRows(buckets.starts, cols, k === n ? at : at.slice(0, k));
+}
+
+/** 0, 1, … n - 1, shared (no one writes into a ColumnRows' index list). */
+let identity = new Int32Array(0);
+function everyBucket(n: number): Int32Array {
+  if (identity.length !== n) identity = Int32Array.from({ length: n }, (_, i) => i);
+  return identity;
 }
 
 /** An aggregate without GROUP BY time: one row; a lone selector gives its point's time. */

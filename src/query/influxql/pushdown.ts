@@ -134,8 +134,9 @@ interface GroupValues {
  */
 class PushedBuckets implements BucketSource {
   readonly starts: readonly number[];
-  /** Per call key: per bucket index, the row of the store's answer (or the grid cell), or -1. */
+  /** #rowsOf's answers, made when first asked (numbers() of a grid row needs none). */
   readonly #rows = new Map<string, Int32Array>();
+  readonly #whole: boolean;
   readonly #values: ReadonlyMap<string, CallValues>;
   /** callKey per call node: computed once, not per bucket. */
   readonly #keys = new WeakMap<Call, string>();
@@ -147,35 +148,45 @@ class PushedBuckets implements BucketSource {
   constructor(starts: readonly number[], values: ReadonlyMap<string, CallValues>, whole: boolean) {
     this.starts = starts;
     this.#values = values;
-    for (const [key, v] of values) {
-      const rows = new Int32Array(starts.length).fill(-1);
-      if ('row' in v) {
-        for (let i = 0; i < starts.length; i++) {
-          const k = ((starts[i] as number) - v.first) / v.interval;
-          if (Number.isInteger(k) && k >= 0 && k < v.row.length && !Number.isNaN(v.row[k])) rows[i] = k;
-        }
-      } else if (whole) {
-        if (v.time.length > 0) rows[0] = 0;
-      } else {
-        let j = 0;
-        for (let i = 0; i < starts.length && j < v.time.length; i++) {
-          const start = starts[i] as number;
-          while (j < v.time.length && (v.time[j] as number) < start) j++;
-          if (v.time[j] === start) rows[i] = j;
-        }
+    this.#whole = whole;
+  }
+
+  /** Per call key: per bucket index, the row of the store's answer (or the grid cell), or -1. */
+  #rowsOf(key: string): Int32Array | undefined {
+    const known = this.#rows.get(key);
+    if (known !== undefined) return known;
+    const v = this.#values.get(key);
+    if (v === undefined) return undefined;
+    const { starts } = this;
+    const rows = new Int32Array(starts.length).fill(-1);
+    if ('row' in v) {
+      for (let i = 0; i < starts.length; i++) {
+        const k = ((starts[i] as number) - v.first) / v.interval;
+        if (Number.isInteger(k) && k >= 0 && k < v.row.length && !Number.isNaN(v.row[k])) rows[i] = k;
       }
-      this.#rows.set(key, rows);
+    } else if (this.#whole) {
+      if (v.time.length > 0) rows[0] = 0;
+    } else {
+      let j = 0;
+      for (let i = 0; i < starts.length && j < v.time.length; i++) {
+        const start = starts[i] as number;
+        while (j < v.time.length && (v.time[j] as number) < start) j++;
+        if (v.time[j] === start) rows[i] = j;
+      }
     }
+    this.#rows.set(key, rows);
+    return rows;
   }
 
   isEmpty(i: number): boolean {
-    for (const rows of this.#rows.values()) if ((rows[i] as number) >= 0) return false;
+    for (const key of this.#values.keys())
+      if (((this.#rowsOf(key) as Int32Array)[i] as number) >= 0) return false;
     return true;
   }
 
   reduced(call: Call, i: number): Reduced | undefined {
     const key = this.#keyOf(call);
-    const j = this.#rows.get(key)?.[i] ?? -1;
+    const j = this.#rowsOf(key)?.[i] ?? -1;
     if (j < 0) return undefined;
     const v = this.#values.get(key) as CallValues;
     if ('row' in v) return { value: v.row[j] as number, time: this.starts[i] as number };
@@ -192,7 +203,7 @@ class PushedBuckets implements BucketSource {
       if (n > 0 && k === 0 && v.row.length === n) return v.row.slice();
     }
     const out = new Float64Array(n).fill(Number.NaN);
-    const rows = this.#rows.get(key);
+    const rows = this.#rowsOf(key);
     if (rows === undefined || v === undefined) return out;
     for (let i = 0; i < rows.length; i++) {
       const j = rows[i] as number;
